@@ -1,0 +1,149 @@
+// The domain: what Squidship stores and talks about, with no I/O and no imports of ours.
+// Every timestamp is epoch milliseconds (UTC) and says so in its name (`...AtMs`).
+
+/** A 32-character lower-case hex id, the form Lobstr uses for every object. */
+export type HexId = string;
+
+export interface Account {
+  id: HexId;
+  name: string;
+  email: string;
+  createdAtMs: number;
+}
+
+export interface Squid {
+  id: HexId;
+  accountId: HexId;
+  crawlerId: HexId;
+  name: string;
+  isActive: boolean;
+  exportUniqueResults: boolean;
+  noLineBreaks: boolean;
+  /** 1..20, kept for Lobstr compatibility; Squidship runs no crawlers. */
+  concurrency: number;
+  createdAtMs: number;
+}
+
+/** Lobstr's run statuses; Squidship uses running, uploading, done and aborted. */
+export type RunStatus = 'pending' | 'running' | 'paused' | 'uploading' | 'done' | 'aborted' | 'error';
+
+/** The done_reason values Squidship produces (a subset of Lobstr's). */
+export type DoneReason = 'tasks_done' | 'aborted' | 'export_failed' | 'export_fix';
+
+export interface Run {
+  id: HexId;
+  squidId: HexId;
+  accountId: HexId;
+  status: RunStatus;
+  origin: 'user' | 'schedule' | 'chain';
+  /** Rows in committed batches. */
+  totalResults: number;
+  /** Rows with distinct content (see ResultRow.rowHash). */
+  totalUniqueResults: number;
+  startedAtMs: number;
+  /** Set when the scraper completes or aborts the run. */
+  endedAtMs: number | null;
+  doneReason: DoneReason | null;
+  /** null until a delivery finished; true when every delivery of the last round succeeded. */
+  exportDone: boolean | null;
+  /** How many times the run's results were exported successfully (deliveries that succeeded). */
+  exportCount: number;
+  exportTimeMs: number | null;
+  /**
+   * The export file name without extension, fixed when the run completes and reused by every
+   * retry and re-delivery: `<squid-name-slug>_<YYYYMMDD_HHMM>_<first 8 hex of run id>`.
+   */
+  exportFileName: string | null;
+  createdAtMs: number;
+}
+
+/** A result row as stored. `data` is the row's JSON object text exactly as pushed. */
+export interface ResultRow {
+  /** Internal order within the store; the public 32-hex id is derived from run id and seq. */
+  seq: number;
+  runId: HexId;
+  squidId: HexId;
+  scrapingTimeMs: number;
+  data: string;
+}
+
+/** One row to append: the JSON text of an object, its hash, and its scraping time. */
+export interface NewResultRow {
+  data: string;
+  /** Hash of `data` (hex), used to count and drop duplicate rows. */
+  rowHash: string;
+  scrapingTimeMs: number;
+}
+
+/** The delivery channels Lobstr documents. Squidship implements `s3`. */
+export type DestinationKind = 's3' | 'webhook' | 'ftp' | 'google_sheet' | 'email';
+
+/** S3 destination settings; secrets are plaintext here and encrypted only inside the store. */
+export interface S3DestinationConfig {
+  bucket: string;
+  /** Normalised: no leading or trailing slash, no `//`; "" is the bucket root. */
+  targetPath: string;
+  accessKeyId: string | null;
+  secretAccessKey: string | null;
+  /** Squidship extensions; null means the server-wide default. */
+  region: string | null;
+  endpoint: string | null;
+  forcePathStyle: boolean | null;
+}
+
+export interface Destination {
+  squidId: HexId;
+  kind: DestinationKind;
+  isActive: boolean;
+  config: S3DestinationConfig;
+  updatedAtMs: number;
+}
+
+export type DeliveryStatus = 'pending' | 'running' | 'succeeded' | 'failed';
+
+export interface Delivery {
+  id: HexId;
+  runId: HexId;
+  squidId: HexId;
+  accountId: HexId;
+  kind: DestinationKind;
+  /** 1 for the delivery made when the run completed; +1 for each re-delivery. */
+  round: number;
+  status: DeliveryStatus;
+  /** The destination as it was when the delivery was enqueued (secrets decrypted). */
+  config: S3DestinationConfig;
+  /** Fixed at enqueue: every attempt writes the same object. */
+  objectKey: string;
+  attempts: number;
+  nextAttemptAtMs: number;
+  lockedBy: string | null;
+  lockedUntilMs: number | null;
+  lastError: DeliveryError | null;
+  createdAtMs: number;
+  finishedAtMs: number | null;
+}
+
+export interface DeliveryError {
+  code: string;
+  message: string;
+  hint: string | null;
+  /** HTTP status the destination answered, when it answered. */
+  statusCode: number | null;
+  retryable: boolean;
+}
+
+export type AttemptOutcome = 'succeeded' | 'failed' | 'retrying' | 'lease_expired';
+
+export interface DeliveryAttempt {
+  deliveryId: HexId;
+  number: number;
+  workerId: string;
+  startedAtMs: number;
+  endedAtMs: number | null;
+  outcome: AttemptOutcome | null;
+  error: DeliveryError | null;
+  rows: number | null;
+  bytes: number | null;
+  objectKey: string;
+  etag: string | null;
+}

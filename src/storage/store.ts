@@ -1,0 +1,196 @@
+// The Store: every read and write Squidship makes, in domain verbs. `sqlite/` and `postgres/`
+// implement it; nothing outside `storage/` holds SQL. Secrets in destination configs are
+// encrypted by the store before they reach the database and decrypted on the way out.
+import type {
+  Account,
+  Delivery,
+  DeliveryAttempt,
+  DeliveryError,
+  Destination,
+  DestinationKind,
+  DoneReason,
+  HexId,
+  NewResultRow,
+  ResultRow,
+  Run,
+  S3DestinationConfig,
+  Squid,
+} from '../domain/types.js';
+
+export interface PageRequest {
+  limit: number;
+  offset: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface NewSquid {
+  accountId: HexId;
+  crawlerId: HexId;
+  name: string;
+  nowMs: number;
+}
+
+export interface SquidPatch {
+  name?: string;
+  isActive?: boolean;
+  exportUniqueResults?: boolean;
+  noLineBreaks?: boolean;
+  concurrency?: number;
+}
+
+/** A delivery the caller plans inside completeRun / enqueueRedelivery's transaction. */
+export interface NewDelivery {
+  kind: DestinationKind;
+  config: S3DestinationConfig;
+  objectKey: string;
+}
+
+/** Plans the deliveries of a finished run from its squid's active destinations. */
+export type PlanDeliveries = (run: Run, squid: Squid, activeDestinations: Destination[]) => NewDelivery[];
+
+export interface CompleteRunInput {
+  accountId: HexId;
+  runId: HexId;
+  reason: Extract<DoneReason, 'tasks_done' | 'aborted'>;
+  nowMs: number;
+  /** Fixed once here; see Run.exportFileName. */
+  exportFileName: string;
+}
+
+export interface AttemptResult {
+  nowMs: number;
+  /**
+   * succeeded: object written. retrying: failed, try again at nextAttemptAtMs.
+   * failed: failed for good (permanent error or attempts exhausted).
+   */
+  outcome: 'succeeded' | 'retrying' | 'failed';
+  nextAttemptAtMs?: number;
+  error?: DeliveryError;
+  rows?: number;
+  bytes?: number;
+  etag?: string;
+}
+
+export interface DeliveryWithAttempts extends Delivery {
+  attemptList: DeliveryAttempt[];
+}
+
+export interface ResultFilter {
+  squidId?: HexId;
+  runId?: HexId;
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** Applies pending migrations; safe to call from several processes at once. */
+  migrate(): Promise<void>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+  /** Safe to call twice. */
+  close(): Promise<void>;
+
+  // Accounts and API tokens (tokens are stored as SHA-256 hex hashes, never in clear).
+  createAccount(input: { name: string; email: string; nowMs: number }): Promise<Account>;
+  /** The oldest account, or null when there is none. */
+  getDefaultAccount(): Promise<Account | null>;
+  findAccountByName(name: string): Promise<Account | null>;
+  addApiToken(accountId: HexId, tokenHash: string, nowMs: number): Promise<void>;
+  findAccountByTokenHash(tokenHash: string): Promise<Account | null>;
+
+  // Squids. Names are unique per account (AppError DuplicateSquid, 400).
+  createSquid(input: NewSquid): Promise<Squid>;
+  getSquid(accountId: HexId, squidId: HexId): Promise<Squid | null>;
+  /** For workers, which act for every account. */
+  getSquidById(squidId: HexId): Promise<Squid | null>;
+  /** `nameContains` matches case-insensitively anywhere in the name. Oldest first. */
+  listSquids(accountId: HexId, filter: { nameContains?: string }, page: PageRequest): Promise<Page<Squid>>;
+  /** Names already used in the account that start with `prefix` (for default names). */
+  listSquidNamesStartingWith(accountId: HexId, prefix: string): Promise<string[]>;
+  updateSquid(accountId: HexId, squidId: HexId, patch: SquidPatch): Promise<Squid | null>;
+  /** Deletes the squid with its runs, results, destinations and deliveries. */
+  deleteSquid(accountId: HexId, squidId: HexId): Promise<boolean>;
+  /** Last-run summary per squid, for squid listings. */
+  getLastRun(squidId: HexId): Promise<{ run: Run | null; totalRuns: number }>;
+
+  // Destinations: one per (squid, kind); a put replaces it.
+  putDestination(squidId: HexId, kind: DestinationKind, isActive: boolean, config: S3DestinationConfig, nowMs: number): Promise<Destination>;
+  listDestinations(squidId: HexId): Promise<Destination[]>;
+
+  // Runs. A squid has at most one active (pending, running or paused) run: AppError RunInProgress.
+  startRun(input: { accountId: HexId; squidId: HexId; nowMs: number }): Promise<Run>;
+  getRun(accountId: HexId, runId: HexId): Promise<Run | null>;
+  getRunById(runId: HexId): Promise<Run | null>;
+  /** Newest first. */
+  listRuns(accountId: HexId, squidId: HexId, page: PageRequest): Promise<Page<Run>>;
+
+  // Result ingestion, in batches so that no request holds a long transaction:
+  // rows appended to an open ingest are invisible until commitIngest, and a discarded
+  // ingest leaves nothing behind. One HTTP request = one ingest.
+  openIngest(runId: HexId, nowMs: number): Promise<HexId>;
+  appendIngestRows(ingestId: HexId, rows: NewResultRow[]): Promise<void>;
+  /**
+   * Makes the ingest's rows visible, merges `columns` (first-seen order) into the run's columns,
+   * and updates the run's totals, in one transaction. Throws AppError RunNotRunning (409) and
+   * discards the rows if the run is no longer running.
+   */
+  commitIngest(ingestId: HexId, columns: string[]): Promise<Run>;
+  discardIngest(ingestId: HexId): Promise<void>;
+  /** Discards ingests left open by a crashed process. Returns how many. */
+  discardIngestsOpenedBefore(nowMs: number): Promise<number>;
+
+  /** Committed rows, in push order. Exactly one of squidId / runId. */
+  listResults(accountId: HexId, filter: ResultFilter, page: PageRequest): Promise<Page<ResultRow>>;
+  /** The run's columns: the union of its committed rows' keys, in first-seen order. */
+  getRunColumns(runId: HexId): Promise<string[]>;
+  /**
+   * Every committed row of the run in push order, in chunks of about `batchSize`, read with
+   * keyset pagination (memory does not grow with the run). With `unique`, only the first row
+   * of each distinct rowHash.
+   */
+  streamRunResults(runId: HexId, options: { unique: boolean; batchSize: number }): AsyncIterable<ResultRow[]>;
+
+  // Run completion and deliveries.
+  /**
+   * In one transaction: the run (must be running: else AppError RunNotRunning 409) ends with
+   * `reason`; one delivery is enqueued per planned destination; the run becomes `uploading` when
+   * there are deliveries, else `done` (or `aborted`). Wakes workers after commit.
+   */
+  completeRun(input: CompleteRunInput, plan: PlanDeliveries): Promise<{ run: Run; deliveries: Delivery[] }>;
+  /**
+   * A new round of deliveries for a finished run (AppError RunNotFinished 409 if it is not;
+   * DeliveryInProgress 409 if a delivery of it is pending or running). The run shows
+   * `uploading` again until the round finishes.
+   */
+  enqueueRedelivery(accountId: HexId, runId: HexId, nowMs: number, plan: PlanDeliveries): Promise<Delivery[]>;
+  /**
+   * Takes the next due delivery (pending, or running with an expired lease) and leases it to
+   * `workerId` until nowMs + leaseMs; increments attempts and records a started attempt.
+   * An attempt left open by an expired lease is closed as `lease_expired`.
+   */
+  claimDueDelivery(workerId: string, nowMs: number, leaseMs: number): Promise<Delivery | null>;
+  /** Extends the lease; false when the lease was lost. */
+  renewLease(deliveryId: HexId, workerId: string, lockedUntilMs: number): Promise<boolean>;
+  /**
+   * Ends the current attempt, only if `workerId` still holds the lease (else false and nothing
+   * is written). When the last delivery of the run's current round is over, the run is
+   * finalised in the same transaction: status done (or aborted), export fields, done_reason
+   * export_failed / export_fix.
+   */
+  finishAttempt(deliveryId: HexId, workerId: string, result: AttemptResult): Promise<boolean>;
+  /** Gives a lease back without counting a failure (shutdown): the delivery is due again now. */
+  releaseLease(deliveryId: HexId, workerId: string, nowMs: number): Promise<boolean>;
+  /** Earliest nextAttemptAtMs / lease expiry among unfinished deliveries, or null. */
+  nextDeliveryDueAtMs(): Promise<number | null>;
+  getDelivery(deliveryId: HexId): Promise<DeliveryWithAttempts | null>;
+  /** Every delivery of the run, oldest first, with its attempts. */
+  listRunDeliveries(accountId: HexId, runId: HexId): Promise<DeliveryWithAttempts[]>;
+  /**
+   * Calls `listener` when a delivery may have become due (enqueued anywhere: in this process
+   * for SQLite, through LISTEN/NOTIFY for PostgreSQL). Returns an unsubscribe function.
+   */
+  subscribeDeliveryWakeups(listener: () => void): Promise<() => Promise<void>>;
+}
