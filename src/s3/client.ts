@@ -1,0 +1,123 @@
+// Builds the SDK client for a target (internal to s3/). Every S3 call of Squidship goes
+// through a client made here, so checksums, timeouts, retries and anonymous access are set once.
+import { HeadBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import type { S3Target } from './s3-target.js';
+
+export interface S3ClientOptions {
+  /** Socket inactivity timeout per request: a stalled endpoint becomes a retryable error. */
+  requestTimeoutMs: number;
+  /** Aborts in-flight requests, except the DELETE that aborts a multipart upload. */
+  signal?: AbortSignal;
+}
+
+/** AWS's global endpoint answers every bucket's region, and the fallback when none is known. */
+const DEFAULT_REGION = 'us-east-1';
+/** TCP connect needs far less than a whole request; a dead host should fail fast. */
+const MAX_CONNECTION_TIMEOUT_MS = 10_000;
+
+/** Bucket regions found on AWS, so only the first upload to a bucket asks. */
+const discoveredRegions = new Map<string, string>();
+
+export async function createS3Client(target: S3Target, options: S3ClientOptions): Promise<S3Client> {
+  return buildClient(target, await resolveTargetRegion(target, options), options);
+}
+
+/** The region requests are signed for: the configured one, the bucket's on AWS, else us-east-1. */
+export async function resolveTargetRegion(target: S3Target, options: S3ClientOptions): Promise<string> {
+  if (target.region !== null) return target.region;
+  return target.endpoint === null ? discoverBucketRegion(target, options) : DEFAULT_REGION;
+}
+
+/**
+ * The bucket's region as S3 reports it in `x-amz-bucket-region`: on HeadBucket's 200, and also
+ * on its 301 (wrong region) and 403 (no ListBucket permission) answers. Falls back to us-east-1.
+ */
+export async function discoverBucketRegion(target: S3Target, options: S3ClientOptions): Promise<string> {
+  const cacheKey = `${target.endpoint ?? 'aws'} ${target.bucket}`;
+  const cached = discoveredRegions.get(cacheKey);
+  if (cached !== undefined) return cached;
+  const client = buildClient(target, DEFAULT_REGION, options);
+  let region: string | undefined;
+  try {
+    const output = await client.send(new HeadBucketCommand({ Bucket: target.bucket }));
+    region = output.BucketRegion;
+  } catch (error) {
+    // Not a failure: the error answer carries the region; any real problem (no such bucket,
+    // endpoint down) shows again, classified, on the upload that follows.
+    region = readBucketRegionHeader(error);
+  } finally {
+    client.destroy();
+  }
+  if (region === undefined || region === '') return DEFAULT_REGION;
+  discoveredRegions.set(cacheKey, region);
+  return region;
+}
+
+/** The `x-amz-bucket-region` header of an SDK error's raw response, if S3 sent one. */
+export function readBucketRegionHeader(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const response = (error as { $response?: { headers?: Record<string, string | undefined> } }).$response;
+  const value = response?.headers?.['x-amz-bucket-region'];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function buildClient(target: S3Target, region: string, options: S3ClientOptions): S3Client {
+  const config: S3ClientConfig = {
+    region,
+    forcePathStyle: target.forcePathStyle,
+    // One attempt per call: the delivery worker owns retries (with backoff and a recorded
+    // attempt each), and the test probe must answer in seconds, not after minutes of retrying.
+    maxAttempts: 1,
+    requestHandler: new SignalRequestHandler(options.signal, {
+      connectionTimeout: Math.min(options.requestTimeoutMs, MAX_CONNECTION_TIMEOUT_MS),
+      requestTimeout: options.requestTimeoutMs,
+      // Without it a request past its timeout only logs a warning and waits on forever.
+      throwOnRequestTimeout: true,
+    }),
+    ...(target.credentials === null ? anonymousAuth() : { credentials: target.credentials }),
+  };
+  if (target.endpoint !== null) {
+    config.endpoint = target.endpoint;
+    // SDK >= 3.729 adds CRC checksums by default, which R2, Backblaze, s3rver and others reject
+    // or store as aws-chunked framing inside the object.
+    config.requestChecksumCalculation = 'WHEN_REQUIRED';
+    config.responseChecksumValidation = 'WHEN_REQUIRED';
+  }
+  return new S3Client(config);
+}
+
+/** Unsigned requests: no credentials are looked up and no Authorization header is sent. */
+function anonymousAuth(): Pick<S3ClientConfig, 'httpAuthSchemes'> {
+  const unsigned = {
+    identityProvider: () => async () => ({}),
+    signer: { sign: async (request: unknown) => request },
+  };
+  return {
+    httpAuthSchemes: [
+      { schemeId: 'aws.auth#sigv4', ...unsigned },
+      { schemeId: 'aws.auth#sigv4a', ...unsigned },
+    ] as S3ClientConfig['httpAuthSchemes'],
+  };
+}
+
+/**
+ * lib-storage's `Upload` does not pass an abort signal to its requests, so the signal is
+ * attached here. The DELETE (AbortMultipartUpload) is spared: it is what cleans up after an abort.
+ */
+type HandleRequest = Parameters<NodeHttpHandler['handle']>[0];
+type HandleOptions = NonNullable<Parameters<NodeHttpHandler['handle']>[1]>;
+
+class SignalRequestHandler extends NodeHttpHandler {
+  private readonly signal: AbortSignal | undefined;
+
+  constructor(signal: AbortSignal | undefined, options: ConstructorParameters<typeof NodeHttpHandler>[0]) {
+    super(options);
+    this.signal = signal;
+  }
+
+  override handle(request: HandleRequest, handlerOptions: HandleOptions = {}) {
+    if (this.signal === undefined || request.method === 'DELETE') return super.handle(request, handlerOptions);
+    return super.handle(request, { ...handlerOptions, abortSignal: handlerOptions.abortSignal ?? this.signal });
+  }
+}

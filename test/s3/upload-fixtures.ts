@@ -1,0 +1,76 @@
+// Bodies and polling shared by the s3/ tests.
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import type { S3Target } from '../../src/s3/s3-target.js';
+import type { UploadObjectInput } from '../../src/s3/upload.js';
+
+export const MIB = 1024 * 1024;
+/** S3's minimum part size, so a 12 MiB body needs three parts. */
+export const PART_SIZE_BYTES = 5 * MIB;
+
+export function uploadInput(target: S3Target, key: string, body: Readable, extra: Partial<UploadObjectInput> = {}): UploadObjectInput {
+  return {
+    target,
+    key,
+    body,
+    contentType: 'text/csv; charset=utf-8',
+    metadata: { 'squidship-run-id': 'run1' },
+    partSizeBytes: PART_SIZE_BYTES,
+    queueSize: 4,
+    requestTimeoutMs: 10_000,
+    ...extra,
+  };
+}
+
+/** Random bytes, handed out in uneven chunks like a CSV writer would. */
+export function randomBody(bytes: number): { data: Buffer; stream: () => Readable } {
+  const data = randomBytes(bytes);
+  return {
+    data,
+    stream: () => Readable.from(chunksOf(data, 700_001)),
+  };
+}
+
+function* chunksOf(data: Buffer, size: number): Generator<Buffer> {
+  for (let offset = 0; offset < data.length; offset += size) yield data.subarray(offset, offset + size);
+}
+
+/** `bytes` of data, then the stream fails, as an export that loses its database would. */
+export function failingBody(bytes: number, message = 'the database went away'): Readable {
+  async function* generate(): AsyncGenerator<Buffer> {
+    yield* chunksOf(randomBytes(bytes), MIB);
+    throw new Error(message);
+  }
+  return Readable.from(generate());
+}
+
+/** `bytes` of data, then nothing more, ever: for aborting an upload in the middle. */
+export function endlessBody(bytes: number): Readable {
+  let sent = false;
+  return new Readable({
+    read() {
+      if (!sent) {
+        sent = true;
+        this.push(randomBytes(bytes));
+      }
+    },
+  });
+}
+
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The rejection of `promise`, or a failure when it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection, got a result');
+}

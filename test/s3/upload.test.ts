@@ -1,0 +1,112 @@
+// Uploads against a real S3-compatible server (s3rver), read back byte for byte.
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3OperationError } from '../../src/s3/classify.js';
+import { listObjectKeys, listOpenMultipartUploads, readObject } from '../../src/s3/list-objects.js';
+import type { S3Target } from '../../src/s3/s3-target.js';
+import { uploadObject } from '../../src/s3/upload.js';
+import { startS3FaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy.js';
+import { s3TargetFor, startS3rver, type TestS3rver } from '../helpers/s3rver.js';
+import { endlessBody, failingBody, MIB, randomBody, rejectionOf, uploadInput, waitFor } from './upload-fixtures.js';
+
+let s3: TestS3rver;
+let proxy: FaultProxy;
+let target: S3Target;
+
+beforeAll(async () => {
+  s3 = await startS3rver();
+  // Forwarding only: it counts which requests were made.
+  proxy = await startS3FaultProxy(s3.endpoint);
+  target = s3TargetFor(proxy.endpoint);
+});
+
+afterAll(async () => {
+  await proxy?.close();
+  await s3?.stop();
+});
+
+describe('uploadObject', () => {
+  it('uploads an empty body as an empty object with one PutObject', async () => {
+    proxy.reset();
+    const result = await uploadObject(uploadInput(target, 'zero/empty.csv', Readable.from([])));
+    expect(result.bytes).toBe(0);
+    const stored = await readObject(target, 'zero/empty.csv');
+    expect(stored.body.length).toBe(0);
+    expect(proxy.counts).toMatchObject({ PutObject: 1, CreateMultipartUpload: 0 });
+  });
+
+  it('uploads a small body with one PutObject, with its content type and metadata', async () => {
+    proxy.reset();
+    const text = 'name,city\n"Zoë, ""the"" one",Köln\n';
+    const result = await uploadObject(
+      uploadInput(target, 'small/one.csv', Readable.from([Buffer.from(text)]), { metadata: { 'run-id': 'abc123', 'squid-id': 'def456' } }),
+    );
+    expect(result).toEqual({ etag: expect.stringMatching(/^"[0-9a-f]{32}"$/), bytes: Buffer.byteLength(text) });
+    const stored = await readObject(target, 'small/one.csv');
+    expect(stored.body.toString('utf8')).toBe(text);
+    expect(stored.contentType).toBe('text/csv; charset=utf-8');
+    expect(stored.metadata).toEqual({ 'run-id': 'abc123', 'squid-id': 'def456' });
+    expect(proxy.counts).toMatchObject({ PutObject: 1, CreateMultipartUpload: 0, UploadPart: 0 });
+  });
+
+  it('uploads a 12 MiB body as three 5 MiB-or-less parts, byte for byte', async () => {
+    proxy.reset();
+    const body = randomBody(12 * MIB + 12_345);
+    const result = await uploadObject(uploadInput(target, 'big/three-parts.csv', body.stream()));
+    expect(result.bytes).toBe(body.data.length);
+    const stored = await readObject(target, 'big/three-parts.csv');
+    expect(stored.body.equals(body.data)).toBe(true);
+    expect(proxy.counts).toMatchObject({ PutObject: 0, CreateMultipartUpload: 1, UploadPart: 3, CompleteMultipartUpload: 1, AbortMultipartUpload: 0 });
+    expect(await listOpenMultipartUploads(target)).toBe(0);
+  });
+
+  it('overwrites the same key on a second upload (a retry writes the same object)', async () => {
+    await uploadObject(uploadInput(target, 'retry/same.csv', Readable.from(['first version, longer than the second\n'])));
+    await uploadObject(uploadInput(target, 'retry/same.csv', Readable.from(['second\n'])));
+    expect((await readObject(target, 'retry/same.csv')).body.toString()).toBe('second\n');
+    expect(await listObjectKeys(target, 'retry/')).toEqual(['retry/same.csv']);
+  });
+
+  it('leaves nothing behind when the body fails in the middle of a multipart upload', async () => {
+    proxy.reset();
+    const error = await rejectionOf(uploadObject(uploadInput(target, 'broken/body.csv', failingBody(11 * MIB))));
+    expect(error).toBeInstanceOf(S3OperationError);
+    expect((error as S3OperationError).detail).toEqual({
+      code: 'BodyStreamFailed',
+      message: 'Producing the file to upload failed: the database went away',
+      hint: expect.stringContaining('Nothing was written'),
+      statusCode: null,
+      retryable: true,
+    });
+    expect(proxy.counts).toMatchObject({ CreateMultipartUpload: 1, AbortMultipartUpload: 1, CompleteMultipartUpload: 0 });
+    expect(await listObjectKeys(target, 'broken/')).toEqual([]);
+    expect(await listOpenMultipartUploads(target)).toBe(0);
+  });
+
+  it('leaves nothing behind when its signal aborts it in the middle', async () => {
+    proxy.reset();
+    const controller = new AbortController();
+    const uploading = uploadObject(uploadInput(target, 'aborted/run.csv', endlessBody(6 * MIB), { signal: controller.signal }));
+    await waitFor(() => proxy.counts.UploadPart >= 1);
+    controller.abort();
+    const error = await rejectionOf(uploading);
+    expect((error as S3OperationError).detail).toMatchObject({ code: 'Aborted', retryable: true, statusCode: null });
+    expect(proxy.counts.AbortMultipartUpload).toBe(1);
+    expect(await listObjectKeys(target, 'aborted/')).toEqual([]);
+    expect(await listOpenMultipartUploads(target)).toBe(0);
+  });
+
+  it('sends unsigned requests when the target has no keys', async () => {
+    proxy.reset();
+    await uploadObject(uploadInput({ ...target, credentials: null }, 'anonymous/public.csv', Readable.from(['a\n'])));
+    expect(proxy.counts.PutObject).toBe(1);
+    expect(proxy.unsignedRequests).toBe(1);
+    expect((await readObject(target, 'anonymous/public.csv')).body.toString()).toBe('a\n');
+  });
+
+  it('signs requests when the target has keys', async () => {
+    proxy.reset();
+    await uploadObject(uploadInput(target, 'signed/private.csv', Readable.from(['a\n'])));
+    expect(proxy.unsignedRequests).toBe(0);
+  });
+});
