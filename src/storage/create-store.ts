@@ -1,0 +1,16 @@
+// Picks the store: PostgreSQL when a database URL is configured, else the embedded SQLite file.
+// The store is not migrated here: callers run store.migrate() (serve and `squidship migrate`).
+import { join } from 'node:path';
+import { createPostgresStore } from './postgres/create-postgres-store.js';
+import type { SecretBox } from './secret-box.js';
+import { createSqliteStore } from './sqlite/create-sqlite-store.js';
+import type { Store } from './store.js';
+
+export const SQLITE_FILE_NAME = 'squidship.db';
+
+export async function createStore(options: { databaseUrl: string | null; dataDir: string; secretBox: SecretBox }): Promise<Store> {
+  if (options.databaseUrl !== null) {
+    return createPostgresStore({ connectionString: options.databaseUrl, secretBox: options.secretBox });
+  }
+  return createSqliteStore({ filePath: join(options.dataDir, SQLITE_FILE_NAME), secretBox: options.secretBox });
+}

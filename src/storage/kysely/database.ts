@@ -1,0 +1,149 @@
+// The tables as Kysely sees them: snake_case columns, epoch-millisecond BIGINTs, booleans as
+// INTEGER 0/1 (portable between SQLite and PostgreSQL). Mapped to domain types in row-mappers.ts.
+import type { Generated } from 'kysely';
+
+export interface AccountsTable {
+  /** Creation order: a stable tie-break for listings (ids are random). */
+  seq: Generated<number>;
+  id: string;
+  name: string;
+  email: string;
+  created_at: number;
+}
+
+export interface ApiTokensTable {
+  token_hash: string;
+  account_id: string;
+  created_at: number;
+}
+
+export interface SquidsTable {
+  /** Creation order: a stable tie-break for listings (ids are random). */
+  seq: Generated<number>;
+  id: string;
+  account_id: string;
+  crawler_id: string;
+  name: string;
+  is_active: number;
+  export_unique_results: number;
+  no_line_breaks: number;
+  concurrency: number;
+  created_at: number;
+}
+
+export interface DestinationsTable {
+  squid_id: string;
+  kind: string;
+  is_active: number;
+  /** The whole S3DestinationConfig JSON, sealed by the SecretBox. */
+  config: string;
+  updated_at: number;
+}
+
+export interface RunsTable {
+  /** Creation order: a stable tie-break for listings (ids are random). */
+  seq: Generated<number>;
+  id: string;
+  squid_id: string;
+  account_id: string;
+  status: string;
+  origin: string;
+  total_results: number;
+  total_unique_results: number;
+  started_at: number;
+  ended_at: number | null;
+  /** How the scraper ended the run (tasks_done / aborted), kept apart from done_reason. */
+  end_reason: string | null;
+  done_reason: string | null;
+  export_done: number | null;
+  export_count: number;
+  export_time: number | null;
+  export_file_name: string | null;
+  created_at: number;
+}
+
+export interface IngestsTable {
+  seq: Generated<number>;
+  id: string;
+  run_id: string;
+  /** open | committed */
+  status: string;
+  /** The lowest and highest result seq appended: commit and discard scan only that range. */
+  first_result_seq: number | null;
+  last_result_seq: number | null;
+  created_at: number;
+}
+
+export interface ResultsTable {
+  /** Push order. */
+  seq: Generated<number>;
+  /** runs.seq and squids.seq: integer keys keep the indexes small (ingestion speed). */
+  run_seq: number;
+  squid_seq: number;
+  /** The open ingest (ingests.seq) that appended the row; NULL once committed (visible). */
+  ingest_seq: number | null;
+  /** 1 when no earlier committed row of the run has the same row_hash. */
+  is_unique: number;
+  row_hash: string;
+  /** The first 52 bits of row_hash as a number: the indexed part of the duplicate check. */
+  hash_key: number;
+  scraping_time: number;
+  data: string;
+}
+
+export interface RunColumnsTable {
+  run_id: string;
+  position: number;
+  name: string;
+}
+
+export interface DeliveriesTable {
+  /** Creation order: a stable tie-break for listings (ids are random). */
+  seq: Generated<number>;
+  id: string;
+  run_id: string;
+  squid_id: string;
+  account_id: string;
+  kind: string;
+  round: number;
+  status: string;
+  /** The destination config at enqueue time, sealed by the SecretBox. */
+  config: string;
+  object_key: string;
+  attempts: number;
+  next_attempt_at: number;
+  locked_by: string | null;
+  locked_until: number | null;
+  /** DeliveryError JSON. */
+  last_error: string | null;
+  created_at: number;
+  finished_at: number | null;
+}
+
+export interface DeliveryAttemptsTable {
+  delivery_id: string;
+  number: number;
+  worker_id: string;
+  started_at: number;
+  ended_at: number | null;
+  outcome: string | null;
+  /** DeliveryError JSON. */
+  error: string | null;
+  rows: number | null;
+  bytes: number | null;
+  object_key: string;
+  etag: string | null;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  api_tokens: ApiTokensTable;
+  squids: SquidsTable;
+  destinations: DestinationsTable;
+  runs: RunsTable;
+  ingests: IngestsTable;
+  results: ResultsTable;
+  run_columns: RunColumnsTable;
+  deliveries: DeliveriesTable;
+  delivery_attempts: DeliveryAttemptsTable;
+}

@@ -1,0 +1,169 @@
+// The delivery queue: claim with a lease, renew, finish, release. Every write after the claim
+// says `WHERE id = ? AND locked_by = ? AND status = 'running'`; no row means the lease was
+// lost, and nothing is written.
+import type { Kysely } from 'kysely';
+import type { Store } from '../store.js';
+import type { Database } from './database.js';
+import { finaliseRunIfRoundOver, lockRun } from './run-completion.js';
+import { stringifyError, toAttempt, toDelivery } from './row-mappers.js';
+import type { StoreContext } from './store-context.js';
+
+type DeliveryMethods = Pick<
+  Store,
+  | 'claimDueDelivery' | 'renewLease' | 'finishAttempt' | 'releaseLease' | 'nextDeliveryDueAtMs'
+  | 'getDelivery' | 'listRunDeliveries' | 'subscribeDeliveryWakeups'
+>;
+
+/** The deliveries `workerId` holds: the filter of every write after a claim. */
+function leased(trx: Kysely<Database>, deliveryId: string, workerId: string) {
+  return trx
+    .updateTable('deliveries')
+    .where('id', '=', deliveryId)
+    .where('locked_by', '=', workerId)
+    .where('status', '=', 'running');
+}
+
+export function createDeliveryMethods(ctx: StoreContext): DeliveryMethods {
+  const { ops, db, secretBox } = ctx;
+
+  const withAttempts = async (rows: Parameters<typeof toDelivery>[1][]) => {
+    if (rows.length === 0) return [];
+    const attempts = await db
+      .selectFrom('delivery_attempts')
+      .selectAll()
+      .where('delivery_id', 'in', rows.map((row) => row.id))
+      .orderBy('delivery_id')
+      .orderBy('number')
+      .execute();
+    return rows.map((row) => ({
+      ...toDelivery(secretBox, row),
+      attemptList: attempts.filter((attempt) => attempt.delivery_id === row.id).map(toAttempt),
+    }));
+  };
+
+  return {
+    async claimDueDelivery(workerId, nowMs, leaseMs) {
+      return ops.transaction(async (trx) => {
+        const due = await trx
+          .selectFrom('deliveries')
+          .selectAll()
+          .where((eb) =>
+            eb.or([
+              eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', nowMs)]),
+              eb.and([eb('status', '=', 'running'), eb('locked_until', '<', nowMs)]),
+            ]),
+          )
+          .orderBy('next_attempt_at')
+          .orderBy('seq')
+          .limit(1)
+          .$if(ops.rowLocks, (qb) => qb.forUpdate().skipLocked())
+          .executeTakeFirst();
+        if (due === undefined) return null;
+        if (due.status === 'running') {
+          // The previous holder's lease expired mid-attempt: its attempt ends here.
+          await trx
+            .updateTable('delivery_attempts')
+            .set({ ended_at: nowMs, outcome: 'lease_expired' })
+            .where('delivery_id', '=', due.id)
+            .where('ended_at', 'is', null)
+            .execute();
+        }
+        const claimed = { status: 'running', locked_by: workerId, locked_until: nowMs + leaseMs, attempts: due.attempts + 1 };
+        await trx.updateTable('deliveries').set(claimed).where('id', '=', due.id).execute();
+        await trx
+          .insertInto('delivery_attempts')
+          .values({ delivery_id: due.id, number: claimed.attempts, worker_id: workerId, started_at: nowMs, object_key: due.object_key })
+          .execute();
+        return toDelivery(secretBox, { ...due, ...claimed });
+      });
+    },
+    async renewLease(deliveryId, workerId, lockedUntilMs) {
+      const result = await leased(db, deliveryId, workerId).set({ locked_until: lockedUntilMs }).executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async finishAttempt(deliveryId, workerId, result) {
+      const { nowMs, outcome } = result;
+      return ops.transaction(async (trx) => {
+        const current = await trx.selectFrom('deliveries').select(['run_id', 'attempts']).where('id', '=', deliveryId).executeTakeFirst();
+        if (current === undefined) return false;
+        // Run first, then delivery: the lock order every writer of both follows. It also makes
+        // the last two deliveries of a round finish one after the other, so one sees the other.
+        const run = await lockRun(ctx, trx, current.run_id);
+        const lastError = stringifyError(result.error);
+        const update = leased(trx, deliveryId, workerId);
+        const updated =
+          outcome === 'succeeded'
+            ? await update.set({ status: 'succeeded', finished_at: nowMs, locked_by: null, locked_until: null }).executeTakeFirst()
+            : outcome === 'retrying'
+              ? await update
+                  .set({ status: 'pending', next_attempt_at: result.nextAttemptAtMs ?? nowMs, locked_by: null, locked_until: null, last_error: lastError })
+                  .executeTakeFirst()
+              : await update
+                  .set({ status: 'failed', finished_at: nowMs, locked_by: null, locked_until: null, last_error: lastError })
+                  .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) !== 1) return false;
+        await trx
+          .updateTable('delivery_attempts')
+          .set({
+            ended_at: nowMs,
+            outcome,
+            error: lastError,
+            rows: result.rows ?? null,
+            bytes: result.bytes ?? null,
+            etag: result.etag ?? null,
+          })
+          .where('delivery_id', '=', deliveryId)
+          .where('number', '=', current.attempts)
+          .execute();
+        if (run === undefined) return true;
+        if (outcome === 'succeeded') {
+          await trx.updateTable('runs').set((eb) => ({ export_count: eb('export_count', '+', 1) })).where('id', '=', run.id).execute();
+        }
+        await finaliseRunIfRoundOver(trx, run, nowMs);
+        return true;
+      });
+    },
+    async releaseLease(deliveryId, workerId, nowMs) {
+      return ops.transaction(async (trx) => {
+        const current = await trx.selectFrom('deliveries').select('attempts').where('id', '=', deliveryId).executeTakeFirst();
+        if (current === undefined) return false;
+        const updated = await leased(trx, deliveryId, workerId)
+          .set({ status: 'pending', next_attempt_at: nowMs, locked_by: null, locked_until: null, attempts: current.attempts - 1 })
+          .executeTakeFirst();
+        if (Number(updated.numUpdatedRows) !== 1) return false;
+        // Given back, not failed: the attempt did not count, so it leaves no history either.
+        await trx.deleteFrom('delivery_attempts').where('delivery_id', '=', deliveryId).where('number', '=', current.attempts).execute();
+        return true;
+      });
+    },
+    async nextDeliveryDueAtMs() {
+      const row = await db
+        .selectFrom('deliveries')
+        .select((eb) =>
+          eb.fn
+            .min<number | null>(eb.case().when('status', '=', 'pending').then(eb.ref('next_attempt_at')).else(eb.ref('locked_until')).end())
+            .as('due'),
+        )
+        .where('status', 'in', ['pending', 'running'])
+        .executeTakeFirst();
+      return row?.due === null || row?.due === undefined ? null : Number(row.due);
+    },
+    async getDelivery(deliveryId) {
+      const row = await db.selectFrom('deliveries').selectAll().where('id', '=', deliveryId).executeTakeFirst();
+      if (row === undefined) return null;
+      const [delivery] = await withAttempts([row]);
+      return delivery ?? null;
+    },
+    async listRunDeliveries(accountId, runId) {
+      const rows = await db
+        .selectFrom('deliveries')
+        .selectAll()
+        .where('run_id', '=', runId)
+        .where('account_id', '=', accountId)
+        .orderBy('seq')
+        .execute();
+      return withAttempts(rows);
+    },
+    subscribeDeliveryWakeups: (listener) => ops.subscribeDeliveryWakeups(listener),
+  };
+}

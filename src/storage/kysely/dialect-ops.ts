@@ -1,0 +1,50 @@
+// What differs between SQLite and PostgreSQL, behind a few small functions. Everything else
+// in the store is one Kysely implementation shared by both dialects.
+import type { Kysely } from 'kysely';
+import type { NewResultRow } from '../../domain/types.js';
+import type { Database } from './database.js';
+import type { IngestRange, PublishedCounts } from './publish-ingest-rows.js';
+
+/** Where appended rows go: integer keys of the run, its squid and the open ingest. */
+export interface ResultTarget {
+  runSeq: number;
+  squidSeq: number;
+  ingestSeq: number;
+}
+
+/** The seq range the inserted rows got. */
+export interface SeqRange {
+  first: number;
+  last: number;
+}
+
+/** The indexed 52-bit prefix of a hex row hash (0 when it is not hex: still correct, slower). */
+export function toHashKey(rowHash: string): number {
+  const key = Number.parseInt(rowHash.slice(0, 13), 16);
+  return Number.isSafeInteger(key) ? key : 0;
+}
+
+export interface DialectOps {
+  readonly dialect: 'sqlite' | 'postgres';
+  /**
+   * PostgreSQL: SELECT ... FOR UPDATE / FOR SHARE / SKIP LOCKED serialise writers.
+   * SQLite has no row locks: every write transaction holds the database's single write lock.
+   */
+  readonly rowLocks: boolean;
+  readonly db: Kysely<Database>;
+  /** Runs `work` in one write transaction (SQLite: BEGIN IMMEDIATE). Never nest. */
+  transaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /** Appends rows (at least one) in push order, inside `trx`; the hot path of ingestion. */
+  insertResultRows(trx: Kysely<Database>, target: ResultTarget, rows: NewResultRow[]): Promise<SeqRange>;
+  /** Inside commitIngest's transaction: makes the rows visible and marks the unique ones. */
+  publishIngestRows(trx: Kysely<Database>, range: IngestRange): Promise<PublishedCounts>;
+  /** Inside a transaction that enqueued deliveries (PostgreSQL: NOTIFY, sent at commit). */
+  notifyDeliveriesInTransaction(trx: Kysely<Database>): Promise<void>;
+  /** After that transaction committed (SQLite: wakes this process's listeners). */
+  notifyDeliveriesCommitted(): void;
+  subscribeDeliveryWakeups(listener: () => void): Promise<() => Promise<void>>;
+  /** Whether `error` is a UNIQUE constraint violation. */
+  isUniqueViolation(error: unknown): boolean;
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,207 @@
+// Result ingestion and reading. Rows of an open ingest carry its seq and are invisible; commit
+// clears it (making them visible) and marks is_unique, so every reader filters on
+// `ingest_seq IS NULL` and a unique export is just `AND is_unique = 1`.
+import type { Kysely, Selectable } from 'kysely';
+import { AppError } from '../../domain/app-error.js';
+import type { ResultRow } from '../../domain/types.js';
+import type { Store } from '../store.js';
+import type { Database, IngestsTable, ResultsTable } from './database.js';
+import { toRun } from './row-mappers.js';
+import { newHexId, type StoreContext } from './store-context.js';
+
+type ResultMethods = Pick<
+  Store,
+  | 'openIngest' | 'appendIngestRows' | 'commitIngest' | 'discardIngest' | 'discardIngestsOpenedBefore'
+  | 'listResults' | 'getRunColumns' | 'streamRunResults'
+>;
+
+type Ingest = Selectable<IngestsTable>;
+
+function ingestNotOpen(ingestId: string): AppError {
+  return new AppError('IngestNotOpen', `Ingest ${ingestId} is not open (already committed or discarded)`, { status: 409 });
+}
+
+async function deleteIngest(trx: Kysely<Database>, ingest: Ingest): Promise<void> {
+  if (ingest.first_result_seq !== null && ingest.last_result_seq !== null) {
+    await trx
+      .deleteFrom('results')
+      .where('seq', '>=', ingest.first_result_seq)
+      .where('seq', '<=', ingest.last_result_seq)
+      .where('ingest_seq', '=', ingest.seq)
+      .execute();
+  }
+  await trx.deleteFrom('ingests').where('seq', '=', ingest.seq).execute();
+}
+
+async function mergeRunColumns(trx: Kysely<Database>, runId: string, columns: string[]): Promise<void> {
+  const existing = await trx.selectFrom('run_columns').select('name').where('run_id', '=', runId).execute();
+  const known = new Set(existing.map((row) => row.name));
+  const added: string[] = [];
+  for (const name of columns) {
+    if (!known.has(name)) {
+      known.add(name);
+      added.push(name);
+    }
+  }
+  if (added.length === 0) return;
+  await trx
+    .insertInto('run_columns')
+    .values(added.map((name, index) => ({ run_id: runId, position: existing.length + index, name })))
+    .execute();
+}
+
+function toResultRow(row: Pick<Selectable<ResultsTable>, 'seq' | 'scraping_time' | 'data'>, runId: string, squidId: string): ResultRow {
+  return { seq: Number(row.seq), runId, squidId, scrapingTimeMs: Number(row.scraping_time), data: row.data };
+}
+
+export function createResultMethods({ ops, db }: StoreContext): ResultMethods {
+  const findIngest = (trx: Kysely<Database>, ingestId: string) =>
+    trx.selectFrom('ingests').selectAll().where('id', '=', ingestId);
+
+  const discardIngest = (ingestId: string): Promise<void> =>
+    ops.transaction(async (trx) => {
+      const ingest = await findIngest(trx, ingestId).where('status', '=', 'open').executeTakeFirst();
+      if (ingest !== undefined) await deleteIngest(trx, ingest);
+    });
+
+  return {
+    async openIngest(runId, nowMs) {
+      const id = newHexId();
+      await db.insertInto('ingests').values({ id, run_id: runId, status: 'open', created_at: nowMs }).execute();
+      return id;
+    },
+    async appendIngestRows(ingestId, rows) {
+      if (rows.length === 0) return;
+      await ops.transaction(async (trx) => {
+        // Locked: a concurrent commit or discard of this ingest waits for these rows.
+        const ingest = await findIngest(trx, ingestId).$if(ops.rowLocks, (qb) => qb.forUpdate()).executeTakeFirst();
+        if (ingest === undefined || ingest.status !== 'open') throw ingestNotOpen(ingestId);
+        const run = await trx
+          .selectFrom('runs')
+          .innerJoin('squids', 'squids.id', 'runs.squid_id')
+          .select(['runs.seq as run_seq', 'squids.seq as squid_seq'])
+          .where('runs.id', '=', ingest.run_id)
+          .executeTakeFirstOrThrow();
+        const range = await ops.insertResultRows(
+          trx,
+          { runSeq: Number(run.run_seq), squidSeq: Number(run.squid_seq), ingestSeq: Number(ingest.seq) },
+          rows,
+        );
+        await trx
+          .updateTable('ingests')
+          .set((eb) => ({
+            first_result_seq: eb.fn.coalesce('first_result_seq', eb.val(range.first)),
+            last_result_seq: eb.val(range.last),
+          }))
+          .where('seq', '=', ingest.seq)
+          .execute();
+      });
+    },
+    async commitIngest(ingestId, columns) {
+      const outcome = await ops.transaction(async (trx) => {
+        const ingest = await findIngest(trx, ingestId).executeTakeFirst();
+        if (ingest === undefined || ingest.status !== 'open') throw ingestNotOpen(ingestId);
+        // Locking the run serialises commits of one run (SQLite has a single writer anyway).
+        const run = await trx
+          .selectFrom('runs')
+          .select(['id', 'status'])
+          .where('id', '=', ingest.run_id)
+          .$if(ops.rowLocks, (qb) => qb.forUpdate())
+          .executeTakeFirstOrThrow();
+        if (run.status !== 'running') {
+          await deleteIngest(trx, ingest);
+          return { committed: false, run } as const;
+        }
+        const counts =
+          ingest.first_result_seq === null || ingest.last_result_seq === null
+            ? { rows: 0, uniqueRows: 0 }
+            : await ops.publishIngestRows(trx, {
+                ingestSeq: Number(ingest.seq),
+                firstSeq: Number(ingest.first_result_seq),
+                lastSeq: Number(ingest.last_result_seq),
+              });
+        await trx.updateTable('ingests').set({ status: 'committed' }).where('seq', '=', ingest.seq).execute();
+        await mergeRunColumns(trx, run.id, columns);
+        const updated = await trx
+          .updateTable('runs')
+          .set((eb) => ({
+            total_results: eb('total_results', '+', counts.rows),
+            total_unique_results: eb('total_unique_results', '+', counts.uniqueRows),
+          }))
+          .where('id', '=', run.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        return { committed: true, run: updated } as const;
+      });
+      if (!outcome.committed) {
+        throw new AppError('RunNotRunning', `Run ${outcome.run.id} is ${outcome.run.status} and accepts no more results`, {
+          status: 409,
+        });
+      }
+      return toRun(outcome.run);
+    },
+    discardIngest,
+    async discardIngestsOpenedBefore(nowMs) {
+      const stale = await db.selectFrom('ingests').select('id').where('status', '=', 'open').where('created_at', '<', nowMs).execute();
+      for (const { id } of stale) await discardIngest(id);
+      return stale.length;
+    },
+
+    async listResults(accountId, filter, page) {
+      const byRun = filter.runId !== undefined;
+      const scopeId = filter.runId ?? filter.squidId;
+      if (scopeId === undefined) return { items: [], total: 0 };
+      // The runs' committed totals give the count without scanning the results.
+      const scope = await db
+        .selectFrom('squids')
+        .innerJoin('runs', 'runs.squid_id', 'squids.id')
+        .select((eb) => [
+          eb.fn.min('runs.seq').as('run_seq'),
+          eb.fn.min('squids.seq').as('squid_seq'),
+          eb.fn.sum<number>('runs.total_results').as('total'),
+        ])
+        .where(byRun ? 'runs.id' : 'squids.id', '=', scopeId)
+        .where('squids.account_id', '=', accountId)
+        .executeTakeFirst();
+      const total = Number(scope?.total ?? 0);
+      if (scope === undefined || total === 0) return { items: [], total: 0 };
+      const rows = await db
+        .selectFrom('results')
+        .innerJoin('runs', 'runs.seq', 'results.run_seq')
+        .select(['results.seq', 'results.scraping_time', 'results.data', 'runs.id as run_id', 'runs.squid_id'])
+        .$if(byRun, (qb) => qb.where('results.run_seq', '=', Number(scope.run_seq)))
+        .$if(!byRun, (qb) => qb.where('results.squid_seq', '=', Number(scope.squid_seq)))
+        .where('results.ingest_seq', 'is', null)
+        .orderBy('results.seq')
+        .limit(page.limit)
+        .offset(page.offset)
+        .execute();
+      return { items: rows.map((row) => toResultRow(row, row.run_id, row.squid_id)), total };
+    },
+    async getRunColumns(runId) {
+      const rows = await db.selectFrom('run_columns').select('name').where('run_id', '=', runId).orderBy('position').execute();
+      return rows.map((row) => row.name);
+    },
+    async *streamRunResults(runId, { unique, batchSize }) {
+      const run = await db.selectFrom('runs').select(['seq', 'squid_id']).where('id', '=', runId).executeTakeFirst();
+      if (run === undefined) return;
+      let lastSeq = 0;
+      for (;;) {
+        const rows = await db
+          .selectFrom('results')
+          .select(['seq', 'scraping_time', 'data'])
+          .where('run_seq', '=', Number(run.seq))
+          .where('seq', '>', lastSeq)
+          .where('ingest_seq', 'is', null)
+          .$if(unique, (qb) => qb.where('is_unique', '=', 1))
+          .orderBy('seq')
+          .limit(batchSize)
+          .execute();
+        if (rows.length === 0) return;
+        yield rows.map((row) => toResultRow(row, runId, run.squid_id));
+        lastSeq = Number(rows[rows.length - 1]!.seq);
+        if (rows.length < batchSize) return;
+      }
+    },
+  };
+}

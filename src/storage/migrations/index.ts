@@ -1,0 +1,12 @@
+// The migrations, in order, as a static provider: no files are read at run time, so the
+// compiled package and the TypeScript sources migrate the same way. Names sort in apply order.
+import type { Migration, MigrationProvider } from 'kysely';
+import { initialSchema } from './0001-initial-schema.js';
+
+const migrations: Record<string, Migration> = {
+  '0001-initial-schema': initialSchema,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

@@ -1,0 +1,185 @@
+// The storage contract, part 2: run completion, the delivery queue with leases (an injected
+// clock: every call takes nowMs), run finalisation and re-delivery. SQLite and PostgreSQL.
+import { expect, it } from 'vitest';
+import { planDeliveries } from '../../src/delivery/plan-deliveries.js';
+import type { PlanDeliveries, Store } from '../../src/storage/store.js';
+import { describeEachDialect } from '../helpers/temp-store.js';
+import { ACCESS_KEY, createAccountWithSquid, expectAppError, pushRows, readRawTables, s3Config, SECRET_KEY, waitFor } from './store-fixtures.js';
+
+const LEASE_MS = 1000;
+const error503 = { code: 'SlowDown', message: 'slow down', hint: null, statusCode: 503, retryable: true };
+const errorDenied = { code: 'AccessDenied', message: 'denied', hint: 'grant s3:PutObject', statusCode: 403, retryable: false };
+
+/** Plans one delivery per active destination, whatever its kind (two kinds = two deliveries). */
+const planEveryKind: PlanDeliveries = (run, _squid, destinations) =>
+  destinations.map((destination) => ({ kind: destination.kind, config: destination.config, objectKey: `${run.exportFileName}.${destination.kind}` }));
+
+async function completedRun(store: Store, options: { destinations?: number; reason?: 'tasks_done' | 'aborted' } = {}) {
+  const { account, squid } = await createAccountWithSquid(store);
+  const kinds = (['s3', 'webhook'] as const).slice(0, options.destinations ?? 1);
+  for (const kind of kinds) await store.putDestination(squid.id, kind, true, s3Config({ targetPath: `to/${kind}` }), 50);
+  const run = await store.startRun({ accountId: account.id, squidId: squid.id, nowMs: 100 });
+  await pushRows(store, run.id, [{ a: 1 }]);
+  const input = { accountId: account.id, runId: run.id, reason: options.reason ?? 'tasks_done', nowMs: 1000, exportFileName: 'acme_20250101_0000_abcdef12' } as const;
+  const completed = await store.completeRun(input, planEveryKind);
+  return { account, squid, ...completed };
+}
+
+describeEachDialect('store contract: run completion and deliveries', (getStore, getTemp) => {
+  it('completes a run without destinations as done or aborted, with no export', async () => {
+    const store = getStore();
+    const { account, squid } = await createAccountWithSquid(store);
+    const run = await store.startRun({ accountId: account.id, squidId: squid.id, nowMs: 100 });
+    const done = await store.completeRun({ accountId: account.id, runId: run.id, reason: 'tasks_done', nowMs: 500, exportFileName: 'x' }, planDeliveries);
+    expect(done.deliveries).toEqual([]);
+    expect(done.run).toMatchObject({ status: 'done', doneReason: 'tasks_done', endedAtMs: 500, exportDone: null, exportFileName: 'x', exportCount: 0 });
+    await expectAppError(store.completeRun({ accountId: account.id, runId: run.id, reason: 'tasks_done', nowMs: 600, exportFileName: 'x' }, planDeliveries), 'RunNotRunning', 409);
+    const next = await store.startRun({ accountId: account.id, squidId: squid.id, nowMs: 700 });
+    const aborted = await store.completeRun({ accountId: account.id, runId: next.id, reason: 'aborted', nowMs: 800, exportFileName: 'y' }, planDeliveries);
+    expect(aborted.run).toMatchObject({ status: 'aborted', doneReason: 'aborted', exportDone: null });
+  });
+
+  it('enqueues one delivery per active destination, decrypted on read, and wakes subscribers', async () => {
+    const store = getStore();
+    const { account, squid } = await createAccountWithSquid(store);
+    await store.putDestination(squid.id, 's3', false, s3Config({ bucket: 'old' }), 10);
+    await store.putDestination(squid.id, 's3', true, s3Config(), 20);
+    expect(await store.listDestinations(squid.id)).toEqual([{ squidId: squid.id, kind: 's3', isActive: true, config: s3Config(), updatedAtMs: 20 }]);
+    let wakeups = 0;
+    const unsubscribe = await store.subscribeDeliveryWakeups(() => (wakeups += 1));
+    const run = await store.startRun({ accountId: account.id, squidId: squid.id, nowMs: 100 });
+    const input = { accountId: account.id, runId: run.id, reason: 'tasks_done', nowMs: 1000, exportFileName: 'acme_20250101_0000_abcdef12' } as const;
+    const { run: uploading, deliveries } = await store.completeRun(input, planDeliveries);
+    expect(uploading).toMatchObject({ status: 'uploading', doneReason: 'tasks_done', exportDone: null });
+    expect(deliveries).toHaveLength(1);
+    expect(deliveries[0]).toMatchObject({ runId: run.id, squidId: squid.id, accountId: account.id, kind: 's3', round: 1, status: 'pending', config: s3Config(), objectKey: 'exports/acme_20250101_0000_abcdef12.csv', attempts: 0, nextAttemptAtMs: 1000, lockedBy: null, lastError: null, finishedAtMs: null });
+    await waitFor(() => wakeups > 0, 'a delivery wake-up');
+    await unsubscribe();
+    expect(await store.nextDeliveryDueAtMs()).toBe(1000);
+    expect(await store.listRunDeliveries(account.id, run.id)).toEqual([{ ...deliveries[0], attemptList: [] }]);
+    const other = await store.createAccount({ name: 'other', email: 'o@example.com', nowMs: 1 });
+    expect(await store.listRunDeliveries(other.id, run.id)).toEqual([]);
+  });
+
+  it('never stores the S3 keys in clear', async () => {
+    const store = getStore();
+    await completedRun(store);
+    const text = JSON.stringify(await readRawTables(getTemp(), ['destinations', 'deliveries']));
+    expect(text).toContain('v1:');
+    expect(text).not.toContain(SECRET_KEY);
+    expect(text).not.toContain(ACCESS_KEY);
+  });
+
+  it('leases a delivery: a second claimer waits, renewals extend, success finalises the run', async () => {
+    const store = getStore();
+    const { account, run } = await completedRun(store);
+    const claimed = await store.claimDueDelivery('worker-a', 2000, LEASE_MS);
+    expect(claimed).toMatchObject({ status: 'running', lockedBy: 'worker-a', lockedUntilMs: 3000, attempts: 1 });
+    expect(await store.claimDueDelivery('worker-b', 2500, LEASE_MS)).toBeNull();
+    expect(await store.renewLease(claimed!.id, 'worker-b', 9999)).toBe(false);
+    expect(await store.renewLease(claimed!.id, 'worker-a', 4000)).toBe(true);
+    expect(await store.nextDeliveryDueAtMs()).toBe(4000);
+    expect(await store.claimDueDelivery('worker-b', 3500, LEASE_MS)).toBeNull();
+    const result = { nowMs: 3600, outcome: 'succeeded', rows: 1, bytes: 10, etag: '"abc"' } as const;
+    expect(await store.finishAttempt(claimed!.id, 'worker-a', result)).toBe(true);
+    expect(await store.getRun(account.id, run.id)).toMatchObject({ status: 'done', doneReason: 'tasks_done', exportDone: true, exportCount: 1, exportTimeMs: 3600 });
+    const delivery = await store.getDelivery(claimed!.id);
+    expect(delivery).toMatchObject({ status: 'succeeded', lockedBy: null, lockedUntilMs: null, finishedAtMs: 3600, attempts: 1 });
+    expect(delivery!.attemptList).toEqual([
+      { deliveryId: claimed!.id, number: 1, workerId: 'worker-a', startedAtMs: 2000, endedAtMs: 3600, outcome: 'succeeded', error: null, rows: 1, bytes: 10, objectKey: claimed!.objectKey, etag: '"abc"' },
+    ]);
+    expect(await store.nextDeliveryDueAtMs()).toBeNull();
+    expect(await store.finishAttempt(claimed!.id, 'worker-a', result)).toBe(false);
+  });
+
+  it('hands an expired lease to another worker and rejects the late writer', async () => {
+    const store = getStore();
+    const { account, run } = await completedRun(store);
+    const first = await store.claimDueDelivery('worker-a', 2000, LEASE_MS);
+    const second = await store.claimDueDelivery('worker-b', 3001, LEASE_MS);
+    expect(second).toMatchObject({ id: first!.id, lockedBy: 'worker-b', attempts: 2, lockedUntilMs: 4001 });
+    const before = await store.getDelivery(first!.id);
+    expect(before!.attemptList.map((a) => [a.number, a.workerId, a.outcome, a.endedAtMs])).toEqual([[1, 'worker-a', 'lease_expired', 3001], [2, 'worker-b', null, null]]);
+    expect(await store.finishAttempt(first!.id, 'worker-a', { nowMs: 3100, outcome: 'failed', error: errorDenied })).toBe(false);
+    expect(await store.renewLease(first!.id, 'worker-a', 9000)).toBe(false);
+    expect(await store.releaseLease(first!.id, 'worker-a', 3100)).toBe(false);
+    expect(await store.getDelivery(first!.id)).toEqual(before);
+    expect(await store.getRun(account.id, run.id)).toMatchObject({ status: 'uploading' });
+    expect(await store.finishAttempt(first!.id, 'worker-b', { nowMs: 3200, outcome: 'succeeded', rows: 1, bytes: 9 })).toBe(true);
+    expect(await store.getRun(account.id, run.id)).toMatchObject({ status: 'done', exportDone: true, exportCount: 1 });
+  });
+
+  it('retries at the given time, and a release makes the delivery due again without a failure', async () => {
+    const store = getStore();
+    const { run } = await completedRun(store);
+    const first = await store.claimDueDelivery('worker-a', 2000, LEASE_MS);
+    expect(await store.finishAttempt(first!.id, 'worker-a', { nowMs: 2100, outcome: 'retrying', nextAttemptAtMs: 5000, error: error503 })).toBe(true);
+    expect(await store.getDelivery(first!.id)).toMatchObject({ status: 'pending', nextAttemptAtMs: 5000, lockedBy: null, lastError: error503, attempts: 1 });
+    expect(await store.getRunById(run.id)).toMatchObject({ status: 'uploading' });
+    expect(await store.nextDeliveryDueAtMs()).toBe(5000);
+    expect(await store.claimDueDelivery('worker-b', 4999, LEASE_MS)).toBeNull();
+    const second = await store.claimDueDelivery('worker-b', 5000, LEASE_MS);
+    expect(second).toMatchObject({ attempts: 2, lockedBy: 'worker-b' });
+    expect(await store.releaseLease(second!.id, 'worker-b', 5100)).toBe(true);
+    const released = await store.getDelivery(second!.id);
+    expect(released).toMatchObject({ status: 'pending', attempts: 1, nextAttemptAtMs: 5100, lockedBy: null, lockedUntilMs: null });
+    expect(released!.attemptList.map((attempt) => attempt.outcome)).toEqual(['retrying']);
+    expect(await store.claimDueDelivery('worker-c', 5100, LEASE_MS)).toMatchObject({ attempts: 2, lockedBy: 'worker-c' });
+  });
+
+  it('finalises a run only when every delivery of the round is over: export_failed, then export_fix', async () => {
+    const store = getStore();
+    const { account, run, deliveries } = await completedRun(store, { destinations: 2 });
+    expect(deliveries.map((delivery) => delivery.kind)).toEqual(['s3', 'webhook']);
+    const a = await store.claimDueDelivery('worker-a', 2000, LEASE_MS);
+    const b = await store.claimDueDelivery('worker-b', 2000, LEASE_MS);
+    expect(new Set([a!.id, b!.id]).size).toBe(2);
+    expect(await store.finishAttempt(a!.id, 'worker-a', { nowMs: 2100, outcome: 'succeeded' })).toBe(true);
+    expect(await store.getRunById(run.id)).toMatchObject({ status: 'uploading', exportCount: 1 });
+    expect(await store.finishAttempt(b!.id, 'worker-b', { nowMs: 2200, outcome: 'failed', error: errorDenied })).toBe(true);
+    expect(await store.getRunById(run.id)).toMatchObject({ status: 'done', doneReason: 'export_failed', exportDone: false, exportCount: 1, exportTimeMs: 2200 });
+    expect(await store.getDelivery(b!.id)).toMatchObject({ status: 'failed', finishedAtMs: 2200, lastError: errorDenied });
+
+    const round2 = await store.enqueueRedelivery(account.id, run.id, 3000, planEveryKind);
+    expect(round2.map((delivery) => [delivery.round, delivery.status, delivery.objectKey])).toEqual([[2, 'pending', deliveries[0]!.objectKey], [2, 'pending', deliveries[1]!.objectKey]]);
+    expect(await store.getRunById(run.id)).toMatchObject({ status: 'uploading', doneReason: 'export_failed' });
+    await expectAppError(store.enqueueRedelivery(account.id, run.id, 3000, planEveryKind), 'DeliveryInProgress', 409);
+    for (const worker of ['worker-c', 'worker-d']) {
+      const claimed = await store.claimDueDelivery(worker, 3100, LEASE_MS);
+      expect(claimed!.round).toBe(2);
+      expect(await store.finishAttempt(claimed!.id, worker, { nowMs: 3200, outcome: 'succeeded' })).toBe(true);
+    }
+    expect(await store.getRunById(run.id)).toMatchObject({ status: 'done', doneReason: 'export_fix', exportDone: true, exportCount: 3, exportTimeMs: 3200 });
+    expect((await store.listRunDeliveries(account.id, run.id)).map((d) => [d.round, d.status])).toEqual([[1, 'succeeded'], [1, 'failed'], [2, 'succeeded'], [2, 'succeeded']]);
+  });
+
+  it('keeps an aborted run aborted after its partial results are delivered', async () => {
+    const store = getStore();
+    const { run } = await completedRun(store, { reason: 'aborted' });
+    expect(run).toMatchObject({ status: 'uploading', doneReason: 'aborted' });
+    const claimed = await store.claimDueDelivery('worker-a', 2000, LEASE_MS);
+    await store.finishAttempt(claimed!.id, 'worker-a', { nowMs: 2100, outcome: 'succeeded' });
+    expect(await store.getRunById(run.id)).toMatchObject({ status: 'aborted', doneReason: 'aborted', exportDone: true });
+  });
+
+  it('refuses a re-delivery of an unfinished run or a squid without an active destination', async () => {
+    const store = getStore();
+    const { account, squid } = await createAccountWithSquid(store);
+    const running = await store.startRun({ accountId: account.id, squidId: squid.id, nowMs: 100 });
+    await expectAppError(store.enqueueRedelivery(account.id, running.id, 200, planDeliveries), 'RunNotFinished', 409);
+    await store.completeRun({ accountId: account.id, runId: running.id, reason: 'tasks_done', nowMs: 300, exportFileName: 'f' }, planDeliveries);
+    const error = await expectAppError(store.enqueueRedelivery(account.id, running.id, 400, planDeliveries), 'NoActiveDelivery', 400);
+    expect(error.message).toBe('configure an active delivery for this squid first (POST /v1/delivery?squid=...)');
+    await store.putDestination(squid.id, 's3', false, s3Config(), 500);
+    await expectAppError(store.enqueueRedelivery(account.id, running.id, 600, planDeliveries), 'NoActiveDelivery', 400);
+    const other = await store.createAccount({ name: 'other', email: 'o@example.com', nowMs: 1 });
+    await expectAppError(store.enqueueRedelivery(other.id, running.id, 600, planDeliveries), 'RunDoesNotExist', 404);
+    await store.putDestination(squid.id, 's3', true, s3Config(), 700);
+    let wakeups = 0;
+    const unsubscribe = await store.subscribeDeliveryWakeups(() => (wakeups += 1));
+    const [delivery] = await store.enqueueRedelivery(account.id, running.id, 800, planDeliveries);
+    expect(delivery).toMatchObject({ round: 1, status: 'pending' });
+    await waitFor(() => wakeups > 0, 'a wake-up for the re-delivery');
+    await unsubscribe();
+  });
+});
