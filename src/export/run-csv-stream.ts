@@ -1,0 +1,85 @@
+// A run's committed results as a CSV byte stream, read from the store in keyset-paginated
+// batches: the same bytes for every S3 delivery and every download. Memory does not depend on
+// the run's size: at most one store batch and one output chunk are held at a time, and the
+// next batch is read only when the consumer asks for more (Readable.from pulls on demand).
+import { Readable } from 'node:stream';
+import type { ResultRow, Run, Squid } from '../domain/types.js';
+import type { Store } from '../storage/store.js';
+import { createCsvEncoder, type CsvEncoder } from './csv-encoder.js';
+import { createJsonRowTranscoder } from './json-row-transcoder.js';
+
+export interface RunCsvStreamOptions {
+  /** Rows per store read. */
+  batchSize?: number;
+}
+
+export interface RunCsvStats {
+  /** CSV records (without the header) that have left the stream so far. */
+  rows: number;
+  /** Bytes that have left the stream so far, header included. */
+  bytes: number;
+}
+
+export interface RunCsvStream {
+  stream: Readable;
+  /** Updated as chunks flow; final once the stream has ended. */
+  stats: RunCsvStats;
+}
+
+const DEFAULT_BATCH_ROWS = 2000;
+/**
+ * Output chunk size in UTF-16 code units (so at least this many bytes): large enough that
+ * per-chunk stream overhead vanishes next to encoding, small enough to keep memory flat.
+ */
+const CHUNK_MIN_CHARS = 128 * 1024;
+
+export function createRunCsvStream(store: Store, run: Run, squid: Squid, options: RunCsvStreamOptions = {}): RunCsvStream {
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_ROWS;
+  const stats: RunCsvStats = { rows: 0, bytes: 0 };
+
+  async function* generateChunks(): AsyncGenerator<Buffer> {
+    const columns = await store.getRunColumns(run.id);
+    // A run without columns (no rows, or only empty objects) exports as an empty object.
+    if (columns.length === 0) return;
+    const encoder = createCsvEncoder(columns, { noLineBreaks: squid.noLineBreaks });
+    // Most rows take the fast path; the others are parsed and encoded from the object.
+    const transcodeRow = createJsonRowTranscoder(columns, { noLineBreaks: squid.noLineBreaks });
+    let pending = encoder.header();
+    let pendingRows = 0;
+    const rows = store.streamRunResults(run.id, { unique: squid.exportUniqueResults, batchSize });
+    for await (const batch of rows) {
+      for (const row of batch) {
+        pending += transcodeRow(row.data) ?? encodeStoredRow(encoder, row);
+        pendingRows++;
+        if (pending.length >= CHUNK_MIN_CHARS) {
+          yield takeChunk(pending, pendingRows);
+          pending = '';
+          pendingRows = 0;
+        }
+      }
+    }
+    if (pending.length > 0) yield takeChunk(pending, pendingRows);
+  }
+
+  function takeChunk(text: string, rowCount: number): Buffer {
+    const chunk = Buffer.from(text, 'utf8');
+    stats.rows += rowCount;
+    stats.bytes += chunk.length;
+    return chunk;
+  }
+
+  return { stream: Readable.from(generateChunks(), { objectMode: false }), stats };
+}
+
+function encodeStoredRow(encoder: CsvEncoder, row: ResultRow): string {
+  let data: unknown;
+  try {
+    data = JSON.parse(row.data);
+  } catch (error) {
+    throw new Error(`result ${row.seq} of run ${row.runId} is not valid JSON in the store`, { cause: error });
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new Error(`result ${row.seq} of run ${row.runId} is not a JSON object in the store`);
+  }
+  return encoder.row(data as Record<string, unknown>);
+}

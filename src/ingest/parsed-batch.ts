@@ -1,0 +1,108 @@
+// Validation shared by both body formats and the batches they produce: every row must be a
+// JSON object without Squidship's reserved keys and within the per-row size limit.
+import * as crypto from 'node:crypto';
+import { AppError } from '../domain/app-error.js';
+import type { NewResultRow } from '../domain/types.js';
+
+export interface ParsedBatch {
+  rows: NewResultRow[];
+  /** Keys first seen (in this request) in this batch, in first-seen order. */
+  columns: string[];
+}
+
+export interface RowParseOptions {
+  /** Largest row, in UTF-8 bytes of its JSON text. */
+  maxRowBytes: number;
+  /** Rows per batch handed to the store. */
+  batchRows: number;
+  /** The scraping time of rows without a usable `scraping_time` of their own. */
+  now: () => number;
+}
+
+/** Keys the API writes into every result it returns (id, object, squid, run). */
+export const RESERVED_KEYS: readonly string[] = ['id', 'object', 'squid', 'run'];
+
+/** A 400 about one row; `label` is "line 12" (NDJSON) or "item 3" (JSON array), 1-based. */
+export function rowError(label: string, message: string): AppError {
+  return new AppError('InvalidParameterValue', `${label}: ${message}`, { status: 400, param: label });
+}
+
+export function oversizeRowError(label: string, maxRowBytes: number): AppError {
+  return rowError(label, `the row is longer than the limit of ${maxRowBytes} bytes per row`);
+}
+
+/** Checks that a parsed row is an object without reserved keys, and returns it. */
+export function checkRowObject(value: unknown, label: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return rejectNonObject(value, label);
+  }
+  const row = value as Record<string, unknown>;
+  for (const key of RESERVED_KEYS) {
+    if (Object.hasOwn(row, key)) {
+      throw rowError(
+        label,
+        `the key "${key}" is reserved: Squidship adds its own id, object, squid and run to each result. ` +
+          `Rename it, e.g. to "item_${key}".`,
+      );
+    }
+  }
+  return row;
+}
+
+function rejectNonObject(value: unknown, label: string): never {
+  const kind = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+  throw rowError(label, `expected a JSON object, got ${kind}`);
+}
+
+export interface BatchBuilder {
+  /** Adds a checked row: `text` is its JSON text as stored, `row` the parsed object. */
+  add(text: string, row: Record<string, unknown>): void;
+  readonly size: number;
+  /** The rows and new columns since the last take. */
+  take(): ParsedBatch;
+}
+
+/** Collects rows into batches and tracks the request's columns with one Set. */
+export function createBatchBuilder(now: () => number): BatchBuilder {
+  const seen = new Set<string>();
+  let rows: NewResultRow[] = [];
+  let columns: string[] = [];
+  return {
+    add(text, row) {
+      for (const key in row) {
+        if (!seen.has(key)) {
+          seen.add(key);
+          columns.push(key);
+        }
+      }
+      rows.push({ data: text, rowHash: hashRowText(text), scrapingTimeMs: readScrapingTimeMs(row, now) });
+    },
+    get size() {
+      return rows.length;
+    },
+    take() {
+      const batch = { rows, columns };
+      rows = [];
+      columns = [];
+      return batch;
+    },
+  };
+}
+
+/**
+ * SHA-1 (40 hex): fast, and collisions are irrelevant for telling one run's rows apart.
+ * crypto.hash (Node >= 20.12) skips the Hash object, which costs as much as the hashing.
+ */
+const hashRowText: (text: string) => string =
+  typeof crypto.hash === 'function'
+    ? (text) => crypto.hash('sha1', text, 'hex')
+    : (text) => crypto.createHash('sha1').update(text).digest('hex');
+
+function readScrapingTimeMs(row: Record<string, unknown>, now: () => number): number {
+  const value = row.scraping_time;
+  if (typeof value === 'string') {
+    const ms = Date.parse(value);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  return now();
+}

@@ -1,0 +1,184 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { parse } from 'csv-parse/sync';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BUILT_IN_CRAWLER } from '../../src/domain/crawlers.js';
+import type { Run, Squid } from '../../src/domain/types.js';
+import { createRunCsvStream } from '../../src/export/run-csv-stream.js';
+import { ingestResults } from '../../src/ingest/ingest-results.js';
+import { parseNdjsonRows } from '../../src/ingest/ndjson-rows.js';
+import type { SquidPatch, Store } from '../../src/storage/store.js';
+import { createTempSqliteStore, describeEachDialect, type TempSqliteStore } from '../helpers/temp-store.js';
+
+const NOW_MS = Date.UTC(2025, 4, 6, 7, 8, 9);
+const MIB = 1024 * 1024;
+
+async function startRun(store: Store, patch: SquidPatch = {}): Promise<{ run: Run; squid: Squid }> {
+  const account = await store.createAccount({ name: 'acme', email: 'ops@acme.test', nowMs: NOW_MS });
+  const created = await store.createSquid({ accountId: account.id, crawlerId: BUILT_IN_CRAWLER.id, name: 'shops', nowMs: NOW_MS });
+  const squid = (await store.updateSquid(account.id, created.id, patch)) ?? created;
+  const run = await store.startRun({ accountId: account.id, squidId: squid.id, nowMs: NOW_MS });
+  return { run, squid };
+}
+
+async function* linesOf(lines: Iterable<string>): AsyncGenerator<string> {
+  for (const line of lines) yield `${line}\n`;
+}
+
+async function push(store: Store, runId: string, lines: Iterable<string>, batchRows = 1000): Promise<void> {
+  const batches = parseNdjsonRows(linesOf(lines), { maxRowBytes: MIB, batchRows, now: () => NOW_MS });
+  await ingestResults({ store, runId, batches });
+}
+
+async function exportCsv(store: Store, run: Run, squid: Squid, batchSize?: number) {
+  const { stream, stats } = createRunCsvStream(store, run, squid, { batchSize });
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return { bytes: Buffer.concat(chunks), chunks, stats };
+}
+
+describeEachDialect('createRunCsvStream', (getStore) => {
+  it('writes the exact bytes of a small export, with a column first seen in the last row', async () => {
+    const store = getStore();
+    const { run, squid } = await startRun(store);
+    await push(store, run.id, [
+      '{"name":"Café, \\"Le Nid\\"","price":12.5,"tags":["a","b"],"open":true}',
+      '{"name":" spaced ","price":null,"note":"line1\\r\\nline2"}',
+    ]);
+    await push(store, run.id, ['{"name":"🦑 שלום","open":false,"late":{"k":1}}']);
+    const { bytes, stats } = await exportCsv(store, run, squid);
+    expect(bytes.toString('utf8')).toBe(
+      'name,price,tags,open,note,late\r\n' +
+        '"Café, ""Le Nid""",12.5,"[""a"",""b""]",true,,\r\n' +
+        '" spaced ",,,,"line1\r\nline2",\r\n' +
+        '🦑 שלום,,,false,,"{""k"":1}"\r\n',
+    );
+    expect(bytes.subarray(0, 3).toString('hex')).not.toBe('efbbbf');
+    expect(stats).toEqual({ rows: 3, bytes: bytes.length });
+  });
+
+  it('honours the squid settings: unique rows and no line breaks', async () => {
+    const store = getStore();
+    const { run, squid } = await startRun(store, { exportUniqueResults: true, noLineBreaks: true });
+    await push(store, run.id, ['{"t":"a\\nb"}', '{"t":"c"}', '{"t":"a\\nb"}']);
+    await push(store, run.id, ['{"t":"c"}', '{"t":"d\\r\\ne"}']);
+    const unique = await exportCsv(store, run, squid);
+    expect(unique.bytes.toString('utf8')).toBe('t\r\na b\r\nc\r\nd e\r\n');
+    expect(unique.stats.rows).toBe(3);
+    const all = await exportCsv(store, run, { ...squid, exportUniqueResults: false, noLineBreaks: false });
+    expect(all.bytes.toString('utf8')).toBe('t\r\n"a\nb"\r\nc\r\n"a\nb"\r\nc\r\n"d\r\ne"\r\n');
+  });
+
+  it('writes an empty object for a run without rows, and for a run of empty objects', async () => {
+    const store = getStore();
+    const { run, squid } = await startRun(store);
+    expect(await exportCsv(store, run, squid)).toEqual({ bytes: Buffer.alloc(0), chunks: [], stats: { rows: 0, bytes: 0 } });
+    await push(store, run.id, ['{}', '{}']);
+    expect((await exportCsv(store, run, squid)).bytes.length).toBe(0);
+  });
+
+  it('writes the header alone when the run has columns but no rows', async () => {
+    const store = getStore();
+    const { run, squid } = await startRun(store);
+    const ingestId = await store.openIngest(run.id, NOW_MS);
+    await store.commitIngest(ingestId, ['a', 'b c', 'd,e']);
+    const { bytes, stats } = await exportCsv(store, run, squid);
+    expect(bytes.toString('utf8')).toBe('a,b c,"d,e"\r\n');
+    expect(stats).toEqual({ rows: 0, bytes: 13 });
+  });
+
+  it('streams many rows in large chunks that a CSV parser reads back', async () => {
+    const store = getStore();
+    const { run, squid } = await startRun(store);
+    const count = 5000;
+    await push(store, run.id, (function* () {
+      for (let i = 0; i < count; i++) yield JSON.stringify({ i, text: `row ${i}, "quoted"\nnext`, extra: i === count - 1 ? 'last' : undefined });
+    })());
+    const { bytes, chunks, stats } = await exportCsv(store, run, squid, 700);
+    expect(stats).toEqual({ rows: count, bytes: bytes.length });
+    expect(chunks.length).toBeGreaterThan(1);
+    for (const chunk of chunks.slice(0, -1)) expect(chunk.length).toBeGreaterThanOrEqual(64 * 1024);
+    const records = parse(bytes) as string[][];
+    expect(records[0]).toEqual(['i', 'text', 'extra']);
+    expect(records).toHaveLength(count + 1);
+    expect(records[4000]).toEqual(['3999', 'row 3999, "quoted"\nnext', '']);
+    expect(records[count]).toEqual([String(count - 1), `row ${count - 1}, "quoted"\nnext`, 'last']);
+  });
+});
+
+describe('createRunCsvStream memory [sqlite]', () => {
+  let temp: TempSqliteStore;
+  beforeEach(async () => {
+    temp = await createTempSqliteStore();
+  });
+  afterEach(async () => {
+    await temp.cleanup();
+  });
+
+  it('does not grow the heap with the number of rows', async () => {
+    const { store } = temp;
+    const { run, squid } = await startRun(store);
+    const count = 300_000;
+    await push(store, run.id, (function* () {
+      for (let i = 0; i < count; i++) yield JSON.stringify(realisticRow(i));
+    })(), 5000);
+
+    // Live heap after a full collection, sampled as the export flows: what the stream retains.
+    const gc = exposeGc();
+    gc();
+    const baselineBytes = process.memoryUsage().heapUsed;
+    const retainedBytes: number[] = [];
+    let csvBytes = 0;
+    let records = 0;
+    let previousByte: number | undefined;
+    const { stream, stats } = createRunCsvStream(store, run, squid);
+    for await (const chunk of stream) {
+      const buffer = chunk as Buffer;
+      csvBytes += buffer.length;
+      // Records end in CRLF; values hold bare LFs only.
+      for (let at = buffer.indexOf(10); at !== -1; at = buffer.indexOf(10, at + 1)) {
+        if ((at === 0 ? previousByte : buffer[at - 1]) === 13) records++;
+      }
+      previousByte = buffer[buffer.length - 1];
+      if (retainedBytes.length < Math.floor(csvBytes / (8 * MIB))) {
+        gc();
+        retainedBytes.push(process.memoryUsage().heapUsed - baselineBytes);
+      }
+    }
+    expect(stats).toEqual({ rows: count, bytes: csvBytes });
+    expect(records).toBe(count + 1);
+    expect(csvBytes).toBeGreaterThan(80 * MIB);
+    expect(retainedBytes.length).toBeGreaterThanOrEqual(10);
+    const megabytes = retainedBytes.map((bytes) => (bytes / MIB).toFixed(1));
+    console.log(`live heap above baseline every 8 MiB of ${(csvBytes / MIB).toFixed(0)} MiB of CSV: ${megabytes.join(', ')} MiB`);
+    // Loose: an export held in memory (rows or bytes) would add over 80 MiB by the end.
+    const growthBytes = (retainedBytes.at(-1) ?? 0) - (retainedBytes[0] ?? 0);
+    expect(growthBytes).toBeLessThan(16 * MIB);
+    expect(Math.max(...retainedBytes)).toBeLessThan(32 * MIB);
+  });
+});
+
+/** V8's gc(), without starting the test process with --expose-gc. */
+function exposeGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+function realisticRow(i: number): Record<string, unknown> {
+  return {
+    url: `https://shop.example.com/products/${i}?ref=listing&page=${i % 50}`,
+    title: `Product ${i} - Stainless steel water bottle, 750 ml`,
+    price: 19.99 + (i % 100),
+    currency: 'EUR',
+    in_stock: i % 3 !== 0,
+    rating: (i % 50) / 10,
+    reviews: i * 7,
+    seller: `Seller "${i % 17}"`,
+    category: 'Home & Kitchen',
+    description: `A durable bottle.\nKeeps drinks cold for 24 hours. Item ${i}.`,
+    sku: `SKU-${i.toString(16).padStart(8, '0')}`,
+    tags: ['kitchen', 'outdoor'],
+    address: null,
+    scraping_time: '2025-05-06T07:08:09Z',
+  };
+}

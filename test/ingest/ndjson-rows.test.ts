@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../src/domain/app-error.js';
+import { parseNdjsonRows, type ParsedBatch } from '../../src/ingest/ndjson-rows.js';
+
+const NOW_MS = Date.UTC(2025, 0, 2, 3, 4, 5);
+const options = { maxRowBytes: 1024, batchRows: 1000, now: () => NOW_MS };
+
+async function* chunksOf(parts: Array<Buffer | string>): AsyncGenerator<Buffer | string> {
+  for (const part of parts) yield part;
+}
+
+/** The body cut into Buffers at the given byte offsets. */
+function cutAt(body: string, offsets: number[]): Buffer[] {
+  const bytes = Buffer.from(body, 'utf8');
+  const edges = [0, ...offsets, bytes.length];
+  return edges.slice(1).map((end, i) => bytes.subarray(edges[i], end));
+}
+
+async function collect(source: AsyncIterable<Buffer | string>, overrides: Partial<typeof options> = {}): Promise<ParsedBatch[]> {
+  const batches: ParsedBatch[] = [];
+  for await (const batch of parseNdjsonRows(source, { ...options, ...overrides })) batches.push(batch);
+  return batches;
+}
+
+async function rowsOf(parts: Array<Buffer | string>): Promise<string[]> {
+  const batches = await collect(chunksOf(parts));
+  return batches.flatMap((batch) => batch.rows.map((row) => row.data));
+}
+
+async function errorOf(parts: Array<Buffer | string>, overrides: Partial<typeof options> = {}): Promise<AppError> {
+  try {
+    await collect(chunksOf(parts), overrides);
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+  throw new Error('expected the body to be rejected');
+}
+
+const body = '{"name":"Café 🦑","city":"תל אביב"}\n{"name":"東京","n":1}\n{"emoji":"👩‍👩‍👧","n":2}\n';
+const expectedRows = ['{"name":"Café 🦑","city":"תל אביב"}', '{"name":"東京","n":1}', '{"emoji":"👩‍👩‍👧","n":2}'];
+
+describe('parseNdjsonRows', () => {
+  it('parses rows, hashes their text and reports new columns in first-seen order', async () => {
+    const batches = await collect(chunksOf([body]));
+    expect(batches).toHaveLength(1);
+    const [batch] = batches as [ParsedBatch];
+    expect(batch.rows.map((row) => row.data)).toEqual(expectedRows);
+    expect(batch.columns).toEqual(['name', 'city', 'n', 'emoji']);
+    expect(batch.rows[0]?.rowHash).toBe(createHash('sha1').update(expectedRows[0] as string).digest('hex'));
+    expect(batch.rows[0]?.scrapingTimeMs).toBe(NOW_MS);
+  });
+
+  it('gives the same rows for every cut of the body, inside multi-byte characters too', async () => {
+    const length = Buffer.byteLength(body);
+    for (let offset = 1; offset < length; offset++) {
+      expect(await rowsOf(cutAt(body, [offset]))).toEqual(expectedRows);
+    }
+    const everyByte = Array.from({ length: length - 1 }, (_, i) => i + 1);
+    expect(await rowsOf(cutAt(body, everyByte))).toEqual(expectedRows);
+  });
+
+  it('accepts string chunks', async () => {
+    expect(await rowsOf(['{"a":', '1}\n{"a"', ':2}'])).toEqual(['{"a":1}', '{"a":2}']);
+  });
+
+  it('skips blank lines, tolerates CRLF, spaces and a missing final newline', async () => {
+    const rows = await rowsOf(['\n  \r\n{"a":1}\r\n\r\n', '   {"b": 2}  \r', '\n\t\n{"c":3}']);
+    expect(rows).toEqual(['{"a":1}', '{"b": 2}', '{"c":3}']);
+    expect(await rowsOf([])).toEqual([]);
+    expect(await rowsOf(['\n\n'])).toEqual([]);
+  });
+
+  it('skips a byte order mark at the start', async () => {
+    expect(await rowsOf(['\uFEFF{"a":1}\n'])).toEqual(['{"a":1}']);
+  });
+
+  it('cuts batches at batchRows and reports each column once, in the batch where it first appears', async () => {
+    const lines = ['{"a":1}', '{"a":2,"b":1}', '{"a":3}', '{"c":1,"a":4}', '{"b":2}'];
+    const batches = await collect(chunksOf([lines.join('\n')]), { batchRows: 2 });
+    expect(batches.map((batch) => batch.rows.length)).toEqual([2, 2, 1]);
+    expect(batches.map((batch) => batch.columns)).toEqual([['a', 'b'], ['c'], []]);
+  });
+
+  it('names the line (blank lines counted) of invalid JSON', async () => {
+    const error = await errorOf(['{"a":1}\n\n{"a":2}\n', '{"a":\n{"a":4}\n']);
+    expect(error.code).toBe('InvalidParameterValue');
+    expect(error.status).toBe(400);
+    expect(error.param).toBe('line 4');
+    expect(error.message).toMatch(/^line 4: invalid JSON \(.+\)$/);
+  });
+
+  it('rejects lines that are not objects', async () => {
+    for (const [line, kind] of [['[1,2]', 'an array'], ['null', 'null'], ['"text"', 'a string'], ['42', 'a number'], ['true', 'a boolean']]) {
+      const error = await errorOf([`{"ok":1}\r\n${line}\r\n`]);
+      expect(error.message).toBe(`line 2: expected a JSON object, got ${kind}`);
+      expect(error.param).toBe('line 2');
+    }
+  });
+
+  it('rejects reserved keys, naming the key and a new name', async () => {
+    for (const key of ['id', 'object', 'squid', 'run']) {
+      const error = await errorOf([`{"a":1}\n{"a":2}\n{"${key}":"x"}\n`]);
+      expect(error.status).toBe(400);
+      expect(error.message).toContain(`line 3: the key "${key}" is reserved`);
+      expect(error.message).toContain(`item_${key}`);
+    }
+    expect(await rowsOf(['{"item_id":1,"ID":2,"squid_name":"s"}'])).toHaveLength(1);
+  });
+
+  it('takes scraping_time from the row when it is a date string', async () => {
+    const batches = await collect(
+      chunksOf([
+        '{"scraping_time":"2024-03-05T12:34:56Z"}\n{"scraping_time":"2024-03-05T12:34:56.789+02:00"}\n',
+        '{"scraping_time":"yesterday"}\n{"scraping_time":1700000000000}\n{"scraping_time":null}\n',
+      ]),
+    );
+    const times = batches.flatMap((batch) => batch.rows.map((row) => row.scrapingTimeMs));
+    expect(times).toEqual([Date.UTC(2024, 2, 5, 12, 34, 56), Date.UTC(2024, 2, 5, 10, 34, 56, 789), NOW_MS, NOW_MS, NOW_MS]);
+  });
+
+  it('accepts a row of exactly maxRowBytes, with or without CRLF, and rejects one byte more', async () => {
+    const exact = `{"v":"${'é'.repeat(8)}${'x'.repeat(16 - 8 - 8)}"}`;
+    const limit = Buffer.byteLength(exact);
+    expect(await collect(chunksOf([`${exact}\r\n${exact}`]), { maxRowBytes: limit })).toHaveLength(1);
+    const over = `{"v":"${'x'.repeat(limit - 7)}"}`;
+    const error = await errorOf([`${exact}\n${over}\n`], { maxRowBytes: limit });
+    expect(error.message).toBe(`line 2: the row is longer than the limit of ${limit} bytes per row`);
+    expect(error.status).toBe(400);
+  });
+
+  it('fails an oversize line at once, without reading the rest of it', async () => {
+    const chunkBytes = 64 * 1024;
+    let pulledBytes = 0;
+    async function* endlessLine(): AsyncGenerator<Buffer> {
+      yield Buffer.from('{"a":1}\n{"big":"');
+      pulledBytes += 16;
+      for (;;) {
+        pulledBytes += chunkBytes;
+        yield Buffer.alloc(chunkBytes, 'x');
+      }
+    }
+    const maxRowBytes = 1024 * 1024;
+    const error = await collect(endlessLine(), { maxRowBytes }).then(
+      () => null,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).param).toBe('line 2');
+    expect(pulledBytes).toBeLessThanOrEqual(maxRowBytes + 2 * chunkBytes);
+  });
+});
