@@ -1,7 +1,86 @@
-// Placeholder until the delivery routes land: registers no route.
+// GET /v1/runs/{id}/download answers `{"s3": "<signed URL>"}` as Lobstr documents; the URL points
+// back at Squidship (GET /v1/runs/{id}/export.csv?expires=&signature=), which streams the same
+// CSV bytes every S3 delivery uploads, without the API token, until the link expires.
 import type { FastifyPluginAsync } from 'fastify';
+import { AppError, notFound } from '../../domain/app-error.js';
+import type { Run } from '../../domain/types.js';
+import { CSV_CONTENT_TYPE } from '../../delivery/deliver-run.js';
+import { checkRunDownload, renderRunDownloadUrl } from '../../delivery/download-signature.js';
+import { renderExportFileName } from '../../delivery/object-key.js';
+import { createRunCsvStream } from '../../export/run-csv-stream.js';
 import type { AppDeps } from '../app-deps.js';
+import { requireAccount } from '../auth.js';
+import { errorResponses, idParamsSchema, markExtension, type IdParams } from '../schemas.js';
 
-export function createDownloadRoutes(_deps: AppDeps): FastifyPluginAsync {
-  return async () => {};
+/** Lobstr's undocumented `file_format` (seen in lobstr-mcp); Squidship exports CSV only. */
+interface DownloadQuery {
+  file_format?: string;
+}
+
+interface SignedQuery {
+  expires?: string;
+  signature?: string;
+}
+
+/** Rows are final once the run has ended (uploading, done, aborted): export bytes come from the store. */
+function isExportable(run: Run): boolean {
+  return run.endedAtMs !== null && run.status !== 'pending' && run.status !== 'running' && run.status !== 'paused';
+}
+
+function exportNotReady(): AppError {
+  return notFound('RunDoesNotExist', 'Run not found or export not ready: a run can be downloaded once it has been completed or aborted.', 'id');
+}
+
+export function createDownloadRoutes(deps: AppDeps): FastifyPluginAsync {
+  return async (app) => {
+    app.get<{ Params: IdParams; Querystring: DownloadQuery }>('/runs/:id/download', {
+      schema: {
+        tags: ['Runs'],
+        description:
+          'A signed URL of the run\'s CSV export, served by Squidship itself and usable without the API token until it expires ' +
+          '(SQUIDSHIP_DOWNLOAD_URL_TTL_SECONDS). 404 while the run has not ended.',
+        params: idParamsSchema,
+        querystring: { type: 'object', properties: { file_format: { type: 'string', enum: ['csv'], description: 'Only csv.' } } },
+        response: {
+          200: { type: 'object', properties: { s3: { type: 'string' } } },
+          ...errorResponses(400, 401, 404),
+        },
+      },
+    }, async (request) => {
+      const account = requireAccount(request);
+      const run = await deps.store.getRun(account.id, request.params.id.toLowerCase());
+      if (run === null || !isExportable(run)) throw exportNotReady();
+      const expiresUnix = Math.floor(deps.clock() / 1000) + deps.config.downloadUrlTtlSeconds;
+      return { s3: renderRunDownloadUrl(deps.publicUrl, deps.urlSigningKey, run.id, expiresUnix) };
+    });
+
+    app.get<{ Params: IdParams; Querystring: SignedQuery }>('/runs/:id/export.csv', {
+      config: { public: true },
+      schema: markExtension({
+        tags: ['Runs'],
+        security: [],
+        description:
+          'the signed download link handed out by GET /v1/runs/{id}/download: the run\'s CSV (text/csv; charset=utf-8, as an attachment). ' +
+          'No token; 403 InvalidSignature or DownloadLinkExpired.',
+        params: idParamsSchema,
+        querystring: { type: 'object', properties: { expires: { type: 'string' }, signature: { type: 'string' } } },
+        response: errorResponses(403, 404),
+      }),
+    }, async (request, reply) => {
+      const { id } = request.params;
+      const check = checkRunDownload(deps.urlSigningKey, id, request.query.expires, request.query.signature, deps.clock());
+      if (check === 'expired') throw new AppError('DownloadLinkExpired', 'This download link has expired: ask GET /v1/runs/{id}/download for a new one.', { status: 403 });
+      if (check !== 'valid') throw new AppError('InvalidSignature', 'This download link is not valid: ask GET /v1/runs/{id}/download for a new one.', { status: 403 });
+      const run = await deps.store.getRunById(id);
+      const squid = run === null ? null : await deps.store.getSquidById(run.squidId);
+      if (run === null || squid === null || !isExportable(run)) throw exportNotReady();
+      const fileName = run.exportFileName ?? renderExportFileName(squid.name, run.endedAtMs ?? run.startedAtMs, run.id);
+      const { stream } = createRunCsvStream(deps.store, run, squid);
+      return reply
+        .header('content-type', CSV_CONTENT_TYPE)
+        .header('content-disposition', `attachment; filename=${fileName}.csv`)
+        .header('cache-control', 'private, no-store')
+        .send(stream);
+    });
+  };
 }

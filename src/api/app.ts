@@ -1,0 +1,99 @@
+// Builds the Fastify app (never listens): logging, validation, body parsers, auth, the one error
+// handler, the OpenAPI document and every route under /v1. main.ts and tests call buildApp.
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { AppDeps } from './app-deps.js';
+import { registerAuth } from './auth.js';
+import { registerBodyParsers } from './body-parsers.js';
+import { createErrorHandler, handleNotFound } from './errors.js';
+import { createLoggerOptions } from './logging.js';
+import { EXTENSION_TAG } from './schemas.js';
+import { createValidatorCompiler } from './validation.js';
+import { createCrawlerRoutes } from './routes/crawlers.js';
+import { createDeliveryRoutes } from './routes/delivery.js';
+import { createDownloadRoutes } from './routes/download.js';
+import { createHealthRoutes } from './routes/health.js';
+import { createMeRoutes } from './routes/me.js';
+import { createResultRoutes } from './routes/results.js';
+import { createRunDeliveriesRoutes } from './routes/run-deliveries.js';
+import { createRunResultRoutes } from './routes/run-results.js';
+import { createRunRoutes } from './routes/runs.js';
+import { createSquidRoutes } from './routes/squids.js';
+
+export interface BuildAppOptions {
+  logger?: FastifyServerOptions['logger'] | boolean;
+}
+
+export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: createLoggerOptions(deps.config, options.logger),
+    bodyLimit: deps.config.maxBodyBytes,
+    // A client-sent X-Request-Id is kept (it ties our log lines to theirs), else a fresh UUID.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(createValidatorCompiler());
+  app.setErrorHandler(createErrorHandler(deps.config.maxBodyBytes));
+  app.setNotFoundHandler(handleNotFound);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  registerBodyParsers(app);
+  // A POST without a body (abort, or create with defaults) is an empty object, so that schema
+  // errors name the missing field instead of "body must be object".
+  app.addHook('preValidation', async (request) => {
+    if (request.body === undefined && request.routeOptions.schema?.body !== undefined) request.body = {};
+  });
+  registerAuth(app, deps.store);
+  await registerOpenApi(app);
+
+  await app.register(createHealthRoutes(deps));
+  await app.register(async (v1) => {
+    await v1.register(createMeRoutes(deps));
+    await v1.register(createCrawlerRoutes());
+    await v1.register(createSquidRoutes(deps));
+    await v1.register(createRunRoutes(deps));
+    await v1.register(createRunResultRoutes(deps));
+    await v1.register(createResultRoutes(deps));
+    await v1.register(createDeliveryRoutes(deps));
+    await v1.register(createRunDeliveriesRoutes(deps));
+    await v1.register(createDownloadRoutes(deps));
+  }, { prefix: '/v1' });
+  return app;
+}
+
+async function registerOpenApi(app: FastifyInstance): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Squidship API',
+        version: '0.1.0',
+        description:
+          'A self-hosted, Lobstr.io-compatible API. Paths, bodies and errors follow Lobstr\'s documentation; ' +
+          `operations tagged "${EXTENSION_TAG}" (descriptions starting with "Squidship extension:") are Squidship's own.`,
+      },
+      components: {
+        securitySchemes: {
+          token: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Authorization: Token <API token>' },
+        },
+      },
+      security: [{ token: [] }],
+      tags: [
+        { name: 'Account' },
+        { name: 'Crawlers' },
+        { name: 'Squids' },
+        { name: 'Runs' },
+        { name: 'Results' },
+        { name: 'Delivery' },
+        { name: 'Health' },
+        { name: EXTENSION_TAG, description: 'Endpoints and fields that Lobstr does not have.' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+}

@@ -1,0 +1,106 @@
+// The API's one error table: everything thrown in a request becomes Lobstr's error body
+// `{"errors": {"message", "type", "code"}, "detail"}` (the shape Lobstr's own clients parse).
+// Bad input is always a 4xx naming the field; 5xx text is hidden and logged.
+import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
+import { AppError, toError } from '../domain/app-error.js';
+
+export interface ErrorBody {
+  errors: { message: string; type: string; code: number };
+  detail: string;
+}
+
+export function renderErrorBody(status: number, type: string, message: string): ErrorBody {
+  return { errors: { message, type, code: status }, detail: message };
+}
+
+/** JSON schema of the error body, for the OpenAPI document. */
+export const errorBodySchema = {
+  type: 'object',
+  description: 'Lobstr\'s error shape: `errors.type` is the machine-readable name, `detail` repeats the message.',
+  properties: {
+    errors: {
+      type: 'object',
+      properties: { message: { type: 'string' }, type: { type: 'string' }, code: { type: 'integer' } },
+    },
+    detail: { type: 'string' },
+  },
+} as const;
+
+interface Mapped {
+  status: number;
+  type: string;
+  message: string;
+}
+
+/** Maps anything thrown to status, Lobstr type and message (without logging). */
+export function mapError(thrown: unknown, bodyLimitBytes: number): Mapped | null {
+  if (thrown instanceof AppError) {
+    return { status: thrown.status, type: thrown.code, message: thrown.message };
+  }
+  const error = toError(thrown) as FastifyError;
+  if (Array.isArray(error.validation)) {
+    return mapValidationError(error.validation, error.validationContext ?? 'body');
+  }
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { status: 400, type: 'BadEncoding', message: 'The request body is not valid JSON.' };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, type: 'BadEncoding', message: 'The request body does not match its Content-Length.' };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return {
+        status: 413,
+        type: 'FileSizeLimitExceeded',
+        message: `The request body is larger than ${bodyLimitBytes} bytes (SQUIDSHIP_MAX_BODY_BYTES); send results as application/x-ndjson, which has no total limit.`,
+      };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, type: 'UnsupportedMediaType', message: 'Unsupported Content-Type: send application/json (or application/x-ndjson to POST /v1/runs/{id}/results).' };
+  }
+  const status = error.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    return { status, type: 'InvalidParameterValue', message: error.message };
+  }
+  return null;
+}
+
+function mapValidationError(issues: FastifySchemaValidationError[], context: string): Mapped {
+  const issue = issues[0];
+  if (issue === undefined) return { status: 400, type: 'InvalidParameterValue', message: `Invalid ${context}.` };
+  const path = issue.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  const params = issue.params as Record<string, unknown>;
+  const where = context === 'querystring' ? 'query parameter' : context === 'params' ? 'path parameter' : 'field';
+  if (issue.keyword === 'required') {
+    const field = joinPath(path, String(params.missingProperty));
+    return { status: 400, type: 'ParamsNeeded', message: `A required ${where} ${field} is missing.` };
+  }
+  if (issue.keyword === 'additionalProperties') {
+    const field = joinPath(path, String(params.additionalProperty));
+    return { status: 400, type: 'InvalidParam', message: `Unknown ${where} ${field}: it is not part of this endpoint.` };
+  }
+  if (path === '') {
+    return { status: 400, type: 'InvalidParameterValue', message: `The ${context === 'body' ? 'request body' : context} ${issue.message ?? 'is invalid'}.` };
+  }
+  return { status: 400, type: 'InvalidParameterValue', message: `Invalid value for ${where} ${path}: ${issue.message ?? 'invalid'}.` };
+}
+
+function joinPath(parent: string, field: string): string {
+  return parent === '' ? field : `${parent}.${field}`;
+}
+
+export function createErrorHandler(bodyLimitBytes: number) {
+  return function handleError(thrown: unknown, request: FastifyRequest, reply: FastifyReply): void {
+    const mapped = mapError(thrown, bodyLimitBytes);
+    if (mapped !== null && mapped.status < 500) {
+      request.log.info({ type: mapped.type, status: mapped.status }, 'request.rejected');
+      void reply.status(mapped.status).send(renderErrorBody(mapped.status, mapped.type, mapped.message));
+      return;
+    }
+    request.log.error({ err: toError(thrown) }, 'request.failed');
+    const status = mapped?.status ?? 500;
+    const type = mapped?.type ?? 'SomethingWentWrong';
+    void reply.status(status).send(renderErrorBody(status, type, 'Something went wrong on our side; the server log has the details.'));
+  };
+}
+
+export function handleNotFound(request: FastifyRequest, reply: FastifyReply): void {
+  void reply.status(404).send(renderErrorBody(404, 'NotFound', `Not found: ${request.method} ${request.url.split('?')[0]}.`));
+}

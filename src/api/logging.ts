@@ -1,0 +1,44 @@
+// Logger options for the HTTP app: pino JSON with the request id on every line (Fastify's
+// child logger adds `reqId`), the Authorization header and every secret field redacted.
+import type { FastifyServerOptions } from 'fastify';
+import type { Config } from '../config/config.js';
+
+/** Field names that hold secrets wherever they appear (one or two levels deep). */
+const SECRET_FIELDS = ['aws_secret_key', 'aws_access_key', 'secretAccessKey', 'accessKeyId', 'token', 'authorization'];
+
+export const REDACT_PATHS: string[] = [
+  'req.headers.authorization',
+  'headers.authorization',
+  ...SECRET_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]),
+];
+
+/** Query parameters that may carry a credential (signed download URLs, tokens). */
+const SECRET_QUERY = /([?&](?:token|signature|sig|key|aws_secret_key|aws_access_key)=)[^&#]*/gi;
+
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_QUERY, '$1[Redacted]');
+}
+
+interface LoggedRequest {
+  method: string;
+  url: string;
+  id: string;
+  ip: string;
+}
+
+export function createLoggerOptions(
+  config: Config,
+  logger: FastifyServerOptions['logger'] | boolean | undefined,
+): FastifyServerOptions['logger'] {
+  if (logger === false) return false;
+  const base = typeof logger === 'object' && logger !== null ? logger : {};
+  return {
+    level: config.logLevel,
+    ...base,
+    redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
+    serializers: {
+      // Fastify's default request serializer logs the raw URL; a signed URL's signature is a secret.
+      req: (request: LoggedRequest) => ({ method: request.method, url: redactUrl(request.url), ip: request.ip }),
+    },
+  };
+}

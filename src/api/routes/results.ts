@@ -1,0 +1,50 @@
+// GET /v1/results: a squid's or a run's committed rows (exactly one of the two), paginated.
+import type { FastifyPluginAsync } from 'fastify';
+import { badRequest } from '../../domain/app-error.js';
+import type { ResultFilter } from '../../storage/store.js';
+import type { AppDeps } from '../app-deps.js';
+import { requireAccount } from '../auth.js';
+import { pageEnvelopeSchema, paginationQueryProperties, readPageWindow, renderPage, type PaginationQuery } from '../pagination.js';
+import { errorResponses, resultSchema } from '../schemas.js';
+import { serializeResult } from '../serialize.js';
+import { runNotFound } from './runs.js';
+import { squidNotFound } from './squids.js';
+
+const EXACTLY_ONE = "You must provide either 'squid' or 'run' parameter, not both or neither";
+
+export function createResultRoutes(deps: AppDeps): FastifyPluginAsync {
+  const { store } = deps;
+  return async (app) => {
+    app.get<{ Querystring: PaginationQuery & { squid?: string; run?: string } }>('/results', {
+      schema: {
+        tags: ['Results'],
+        description: 'Result rows in push order, of a squid (`squid`) or of a run (`run`): exactly one of the two.',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { squid: { type: 'string' }, run: { type: 'string' }, ...paginationQueryProperties },
+        },
+        response: { 200: pageEnvelopeSchema(resultSchema), ...errorResponses(400, 401, 404) },
+      },
+    }, async (request) => {
+      const account = requireAccount(request);
+      const { squid: squidId, run: runId } = request.query;
+      if (Boolean(squidId) === Boolean(runId)) {
+        throw badRequest(squidId ? 'InvalidParam' : 'ParamsNeeded', EXACTLY_ONE, 'squid,run');
+      }
+      const filter: ResultFilter = {};
+      if (squidId) {
+        const squid = await store.getSquid(account.id, squidId.toLowerCase());
+        if (squid === null) throw squidNotFound();
+        filter.squidId = squid.id;
+      } else if (runId) {
+        const run = await store.getRun(account.id, runId.toLowerCase());
+        if (run === null) throw runNotFound();
+        filter.runId = run.id;
+      }
+      const window = readPageWindow(request.query);
+      const page = await store.listResults(account.id, filter, window);
+      return renderPage(request, window, page.total, page.items.map(serializeResult));
+    });
+  };
+}

@@ -1,0 +1,87 @@
+// POST /v1/runs/{id}/results (our extension): a scraper appends rows to a running run, as a JSON
+// array or as NDJSON. NDJSON is streamed from the socket into store batches, never held whole;
+// the request is atomic (one bad line and nothing of it is stored).
+import type { Readable } from 'node:stream';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { AppError } from '../../domain/app-error.js';
+import { ingestResults } from '../../ingest/ingest-results.js';
+import { parseJsonArrayRows } from '../../ingest/json-rows.js';
+import { parseNdjsonRows, type ParsedBatch, type RowParseOptions } from '../../ingest/ndjson-rows.js';
+import type { AppDeps } from '../app-deps.js';
+import { requireAccount } from '../auth.js';
+import { NDJSON_CONTENT_TYPE } from '../body-parsers.js';
+import { errorResponses, idParamsSchema, markExtension, runSchema, type IdParams } from '../schemas.js';
+import { serializeRun } from '../serialize.js';
+import { runNotFound } from './runs.js';
+
+/** Rows per store batch: big enough to amortise a transaction, small enough to bound memory. */
+const INGEST_BATCH_ROWS = 1000;
+
+function isNdjson(request: FastifyRequest): boolean {
+  return (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() === NDJSON_CONTENT_TYPE;
+}
+
+/**
+ * Reads the rest of an unread body and discards it, so that the client, still uploading, reads
+ * our error answer on an intact connection instead of a reset.
+ */
+async function discardRest(stream: Readable): Promise<void> {
+  if (stream.destroyed || stream.readableEnded) return;
+  await new Promise<void>((resolve) => {
+    stream.once('end', resolve);
+    stream.once('close', resolve);
+    stream.once('error', () => resolve());
+    stream.resume();
+  });
+}
+
+function readBatches(request: FastifyRequest, options: RowParseOptions): AsyncIterable<ParsedBatch> {
+  if (!isNdjson(request)) return parseJsonArrayRows(request.body, options);
+  const stream = request.body as Readable;
+  // destroyOnReturn false: a bad line must not destroy the socket we still answer on.
+  return parseNdjsonRows(stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>, options);
+}
+
+// No route bodyLimit: Fastify applies body limits only to buffered parsers, so the NDJSON stream
+// has no total limit (each row has maxRowBytes) while a JSON array keeps SQUIDSHIP_MAX_BODY_BYTES.
+export function createRunResultRoutes(deps: AppDeps): FastifyPluginAsync {
+  const { store, clock, config } = deps;
+  return async (app) => {
+    app.post<{ Params: IdParams }>('/runs/:id/results', {
+      schema: markExtension({
+        tags: ['Runs', 'Results'],
+        description:
+          'appends result rows to a running run. Send a JSON array of objects (`application/json`, up to SQUIDSHIP_MAX_BODY_BYTES) ' +
+          'or one JSON object per line (`application/x-ndjson`, streamed, no total size limit). Each row is at most ' +
+          'SQUIDSHIP_MAX_ROW_BYTES and may not use the keys id, object, squid, run. The request is atomic: one bad line ' +
+          'answers 400 naming it ("line 5000: ...") and stores nothing. Unknown run: 404; a run that is not running: 409 RunNotRunning.',
+        params: idParamsSchema,
+        response: {
+          200: {
+            type: 'object',
+            properties: { accepted: { type: 'integer' }, total_results: { type: 'integer' }, run: runSchema },
+          },
+          ...errorResponses(400, 401, 404, 409, 413, 415),
+        },
+      }),
+    }, async (request) => {
+      try {
+        return await appendResults(request);
+      } catch (error) {
+        if (isNdjson(request)) await discardRest(request.body as Readable);
+        throw error;
+      }
+    });
+
+    async function appendResults(request: FastifyRequest<{ Params: IdParams }>) {
+      const run = await store.getRun(requireAccount(request).id, request.params.id.toLowerCase());
+      if (run === null) throw runNotFound();
+      if (run.status !== 'running') {
+        throw new AppError('RunNotRunning', `Run ${run.id} is ${run.status}: results can only be added to a running run.`, { status: 409 });
+      }
+      const batches = readBatches(request, { maxRowBytes: config.maxRowBytes, batchRows: INGEST_BATCH_ROWS, now: clock });
+      const outcome = await ingestResults({ store, runId: run.id, batches, nowMs: clock() });
+      return { accepted: outcome.accepted, total_results: outcome.run.totalResults, run: serializeRun(outcome.run, clock()) };
+    }
+  };
+}

@@ -1,0 +1,188 @@
+// Domain objects -> Lobstr's JSON shapes (snake_case, ISO timestamps with `Z`, 32-hex ids).
+import { createHash } from 'node:crypto';
+import { BUILT_IN_CRAWLER, type Crawler } from '../domain/crawlers.js';
+import type { Destination, DoneReason, ResultRow, Run, RunStatus, Squid } from '../domain/types.js';
+
+export function renderTime(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['done', 'aborted', 'error']);
+
+export const DONE_REASON_TEXT: Record<DoneReason, string> = {
+  tasks_done: 'The scraper completed the run and its results were exported.',
+  aborted: 'The run was aborted; the results pushed before the abort were exported.',
+  export_failed: 'Results export failed: a delivery did not succeed (see GET /v1/runs/{id}/deliveries).',
+  export_fix: 'Export regenerated successfully after previous failure.',
+};
+
+export function isRunDone(run: Run): boolean {
+  return TERMINAL_STATUSES.has(run.status);
+}
+
+/** Seconds from start to end (or to now while the run is open). */
+export function runDurationSeconds(run: Run, nowMs: number): number {
+  return Math.max(0, (run.endedAtMs ?? nowMs) - run.startedAtMs) / 1000;
+}
+
+export function serializeRun(run: Run, nowMs: number) {
+  return {
+    id: run.id,
+    object: 'run',
+    squid: run.squidId,
+    is_done: isRunDone(run),
+    started_at: renderTime(run.startedAtMs),
+    total_results: run.totalResults,
+    total_unique_results: run.totalUniqueResults,
+    next_launch_at: null,
+    ended_at: renderTime(run.endedAtMs),
+    duration: runDurationSeconds(run, nowMs),
+    credit_used: 0,
+    origin: run.origin,
+    force_launch: false,
+    status: run.status,
+    export_done: run.exportDone,
+    export_count: run.exportCount,
+    export_time: renderTime(run.exportTimeMs),
+    email_done: null,
+    email_time: null,
+    created_at: renderTime(run.createdAtMs),
+    done_reason: run.doneReason,
+    done_reason_desc: run.doneReason === null ? null : DONE_REASON_TEXT[run.doneReason],
+  };
+}
+
+/** Python's timedelta text (`0:00:15.175532`), the form Lobstr's stats endpoint uses. */
+export function renderTimedelta(seconds: number): string {
+  const whole = Math.floor(seconds);
+  const micros = Math.round((seconds - whole) * 1e6);
+  const h = Math.floor(whole / 3600);
+  const m = Math.floor((whole % 3600) / 60);
+  const s = whole % 60;
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${h}:${pad(m)}:${pad(s)}${micros > 0 ? `.${String(micros).padStart(6, '0')}` : ''}`;
+}
+
+/** Squidship runs no tasks: task counts are 0 and progress is all or nothing. */
+export function serializeRunStats(run: Run, nowMs: number) {
+  const done = isRunDone(run);
+  return {
+    id: run.id,
+    object: 'run',
+    status: run.status,
+    duration: renderTimedelta(runDurationSeconds(run, nowMs)),
+    started_at: renderTime(run.startedAtMs),
+    ended_at: renderTime(run.endedAtMs),
+    eta: done ? '0:00:00' : '∞',
+    is_done: done,
+    percent_done: done ? '100%' : '0%',
+    total_requests: null,
+    total_results: run.totalResults,
+    total_unique_results: run.totalUniqueResults,
+    total_tasks: 0,
+    total_tasks_done: 0,
+    total_tasks_left: 0,
+    current_task: '',
+    results_total: run.totalResults,
+    results_done: run.totalResults,
+    updated_at: renderTime(run.exportTimeMs ?? run.endedAtMs ?? nowMs),
+  };
+}
+
+/** The public id of a result row: stable, derived from its run and its place in the store. */
+export function renderResultId(runId: string, seq: number): string {
+  return createHash('sha256').update(`${runId}:${seq}`).digest('hex').slice(0, 32);
+}
+
+export function serializeResult(row: ResultRow): Record<string, unknown> {
+  const data = JSON.parse(row.data) as Record<string, unknown>;
+  return {
+    ...data,
+    id: renderResultId(row.runId, row.seq),
+    object: 'result',
+    squid: row.squidId,
+    run: row.runId,
+    scraping_time: renderTime(row.scrapingTimeMs),
+  };
+}
+
+/** All but the last 4 characters become `*`, so a leaked read does not leak the key. */
+export function maskSecret(value: string | null): string | null {
+  if (value === null) return null;
+  const keep = Math.min(4, value.length);
+  return '*'.repeat(value.length - keep) + value.slice(value.length - keep);
+}
+
+export function serializeS3Fields(destination: Destination | undefined) {
+  if (destination === undefined) return null;
+  const config = destination.config;
+  return {
+    bucket: config.bucket,
+    is_active: destination.isActive,
+    target_path: config.targetPath,
+    aws_access_key: maskSecret(config.accessKeyId),
+    aws_secret_key: maskSecret(config.secretAccessKey),
+    region: config.region,
+    endpoint: config.endpoint,
+    force_path_style: config.forcePathStyle,
+  };
+}
+
+export function serializeCrawler(crawler: Crawler) {
+  return {
+    id: crawler.id,
+    object: 'crawler',
+    account: null,
+    name: crawler.name,
+    slug: crawler.slug,
+    icon: null,
+    is_public: true,
+    is_available: true,
+    is_premium: false,
+    has_issues: false,
+    max_concurrency: 20,
+    credits_per_row: 0,
+  };
+}
+
+export interface SquidView {
+  squid: Squid;
+  lastRun: Run | null;
+  totalRuns: number;
+  destinations: Destination[];
+}
+
+export function serializeSquid(view: SquidView) {
+  const { squid, lastRun } = view;
+  const crawlerName = squid.crawlerId === BUILT_IN_CRAWLER.id ? BUILT_IN_CRAWLER.name : null;
+  return {
+    id: squid.id,
+    object: 'squid',
+    name: squid.name,
+    crawler: squid.crawlerId,
+    crawler_name: crawlerName,
+    account: [],
+    concurrency: squid.concurrency,
+    created_at: renderTime(squid.createdAtMs),
+    is_active: squid.isActive,
+    is_ready: true,
+    params: {},
+    schedule: null,
+    next_launch_at: null,
+    to_complete: false,
+    export_unique_results: squid.exportUniqueResults,
+    no_line_breaks: squid.noLineBreaks,
+    email: null,
+    notifications: false,
+    last_run: lastRun?.id ?? null,
+    last_run_status: lastRun ? lastRun.status.toUpperCase() : null,
+    last_run_at: renderTime(lastRun?.startedAtMs ?? null),
+    last_run_done_reason: lastRun?.doneReason ?? null,
+    total_runs: view.totalRuns,
+    s3_fields: serializeS3Fields(view.destinations.find((destination) => destination.kind === 's3')),
+    webhook_fields: null,
+    ftp_fields: null,
+    google_sheet_fields: null,
+    slack_fields: null,
+  };
+}

@@ -1,0 +1,106 @@
+// A real Squidship HTTP server on 127.0.0.1 (port 0) over a temp SQLite store, for API tests.
+// `request` talks to it over real HTTP with the account's token unless told otherwise.
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { issueApiToken } from '../../src/accounts/api-tokens.js';
+import type { AppDeps } from '../../src/api/app-deps.js';
+import { buildApp } from '../../src/api/app.js';
+import { loadConfig, type Config } from '../../src/config/config.js';
+import { systemClock, type Clock } from '../../src/domain/clock.js';
+import type { S3Defaults } from '../../src/domain/s3-defaults.js';
+import type { Account } from '../../src/domain/types.js';
+import type { Store } from '../../src/storage/store.js';
+import { createTempSqliteStore } from './temp-store.js';
+
+export interface TestServerOptions {
+  /** A store the caller owns (not closed by close()); default: a fresh temp SQLite store. */
+  store?: Store;
+  config?: Partial<Config>;
+  s3Defaults?: S3Defaults;
+  clock?: Clock;
+  /** Fastify logger options (e.g. `{ level: 'info', stream }`); default: no logs. */
+  logger?: FastifyServerOptions['logger'] | boolean;
+}
+
+export interface TestResponse {
+  status: number;
+  /** Parsed JSON when the answer is JSON, else the text. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+  headers: Headers;
+}
+
+export interface TestServer {
+  url: string;
+  token: string;
+  account: Account;
+  store: Store;
+  deps: AppDeps;
+  app: FastifyInstance;
+  /**
+   * `body`: an object/array is sent as JSON; a string or Buffer as is. `headers` override the
+   * defaults (`authorization: Token <token>`, JSON content type); `authorization: ''` sends none.
+   */
+  request(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<TestResponse>;
+  createAccountWithToken(name: string): Promise<{ token: string; account: Account }>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const temp = options.store ? null : await createTempSqliteStore();
+  const store = options.store ?? temp!.store;
+  const clock = options.clock ?? systemClock;
+  const config: Config = { ...loadConfig({}, tmpdir()), ...options.config };
+  const deps: AppDeps = {
+    store,
+    config,
+    clock,
+    s3Defaults: options.s3Defaults ?? { endpoint: config.s3.endpoint, region: config.s3.region, forcePathStyle: config.s3.forcePathStyle },
+    urlSigningKey: randomBytes(32),
+    publicUrl: 'http://127.0.0.1',
+  };
+  const app = await buildApp(deps, { logger: options.logger ?? false });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  if (address === null || typeof address === 'string') throw new Error('the test server has no TCP address');
+  const url = `http://127.0.0.1:${address.port}`;
+  // Signed URLs must point at the real port, known only after listen.
+  deps.publicUrl = url;
+  const { token, account } = await issueApiToken(store, clock);
+
+  async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<TestResponse> {
+    const sent: Record<string, string> = { authorization: `Token ${token}` };
+    let payload: string | Blob | undefined;
+    if (body !== undefined) {
+      payload = typeof body === 'string' ? body : Buffer.isBuffer(body) ? new Blob([new Uint8Array(body)]) : JSON.stringify(body);
+      sent['content-type'] = 'application/json';
+    }
+    for (const [name, value] of Object.entries(headers)) {
+      if (value === '') delete sent[name.toLowerCase()];
+      else sent[name.toLowerCase()] = value;
+    }
+    const response = await fetch(url + path, { method, headers: sent, body: payload });
+    const text = await response.text();
+    const isJson = (response.headers.get('content-type') ?? '').includes('json');
+    return { status: response.status, body: isJson && text !== '' ? JSON.parse(text) : text, headers: response.headers };
+  }
+
+  let closed = false;
+  return {
+    url,
+    token,
+    account,
+    store,
+    deps,
+    app,
+    request,
+    createAccountWithToken: (name) => issueApiToken(store, clock, name),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await temp?.cleanup();
+    },
+  };
+}
