@@ -1,0 +1,106 @@
+// One claimed delivery, start to end: upload under a renewed lease, then record the outcome
+// with finishAttempt (which only writes while this worker holds the lease). A lost lease
+// records nothing; a shutdown gives the lease back without counting a failure.
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { Clock } from '../domain/clock.js';
+import type { S3Defaults } from '../domain/s3-defaults.js';
+import type { Delivery, DeliveryError } from '../domain/types.js';
+import type { AttemptResult, Store } from '../storage/store.js';
+import { computeBackoffMs } from './backoff.js';
+import { DeliveryFailure, deliverRun } from './deliver-run.js';
+import { startLeaseRenewal } from './lease-renewal.js';
+
+export interface AttemptDeps {
+  store: Store;
+  clock: Clock;
+  config: Config;
+  s3Defaults: S3Defaults;
+  workerId: string;
+  logger: Logger;
+  random?: () => number;
+}
+
+/** Why an in-flight attempt was interrupted from outside; null while it runs normally. */
+export type InterruptReason = 'lease_lost' | 'shutdown';
+
+export interface AttemptControl {
+  controller: AbortController;
+  reason: InterruptReason | null;
+}
+
+export function interruptAttempt(control: AttemptControl, reason: InterruptReason): void {
+  control.reason ??= reason;
+  control.controller.abort(new Error(`delivery attempt interrupted: ${reason}`));
+}
+
+export async function runAttempt(deps: AttemptDeps, delivery: Delivery, control: AttemptControl): Promise<void> {
+  const { store, clock, workerId } = deps;
+  const log = deps.logger.child({ deliveryId: delivery.id, runId: delivery.runId, attempt: delivery.attempts });
+  log.info({ bucket: delivery.config.bucket, key: delivery.objectKey }, 'delivery.attempt.started');
+  const renewal = startLeaseRenewal({
+    store,
+    clock,
+    logger: log,
+    workerId,
+    delivery,
+    leaseMs: deps.config.delivery.leaseMs,
+    onLost: () => interruptAttempt(control, 'lease_lost'),
+  });
+  let result: AttemptResult;
+  try {
+    const delivered = await deliverRun({
+      store,
+      delivery,
+      s3Defaults: deps.s3Defaults,
+      s3: deps.config.s3,
+      signal: control.controller.signal,
+    });
+    result = { nowMs: clock(), outcome: 'succeeded', rows: delivered.rows, bytes: delivered.bytes, etag: delivered.etag };
+  } catch (thrown) {
+    if (control.reason === 'lease_lost') {
+      log.warn('delivery.lease.lost');
+      return;
+    }
+    if (control.reason === 'shutdown') {
+      const released = await store.releaseLease(delivery.id, workerId, clock());
+      log.info({ released }, 'delivery.lease.released');
+      return;
+    }
+    result = decideFailure(deps, delivery, toDeliveryError(thrown));
+  } finally {
+    renewal.stop();
+  }
+  await recordResult(deps, delivery, result, log);
+}
+
+async function recordResult(deps: AttemptDeps, delivery: Delivery, result: AttemptResult, log: Logger): Promise<void> {
+  const recorded = await deps.store.finishAttempt(delivery.id, deps.workerId, result);
+  if (!recorded) {
+    log.warn({ outcome: result.outcome }, 'delivery.lease.lost');
+    return;
+  }
+  if (result.outcome === 'succeeded') {
+    log.info({ rows: result.rows, bytes: result.bytes, etag: result.etag }, 'delivery.attempt.succeeded');
+    return;
+  }
+  const fields = { outcome: result.outcome, error: result.error, nextAttemptAtMs: result.nextAttemptAtMs };
+  if (result.outcome === 'failed') log.error(fields, 'delivery.attempt.failed');
+  else log.warn(fields, 'delivery.attempt.failed');
+}
+
+/** Permanent errors stop at once; retryable ones back off until maxAttempts is reached. */
+function decideFailure(deps: AttemptDeps, delivery: Delivery, error: DeliveryError): AttemptResult {
+  const nowMs = deps.clock();
+  const { maxAttempts, backoffBaseMs, backoffMaxMs } = deps.config.delivery;
+  if (!error.retryable || delivery.attempts >= maxAttempts) return { nowMs, outcome: 'failed', error };
+  const delayMs = computeBackoffMs(delivery.attempts, { baseMs: backoffBaseMs, maxMs: backoffMaxMs }, deps.random);
+  return { nowMs, outcome: 'retrying', error, nextAttemptAtMs: nowMs + delayMs };
+}
+
+function toDeliveryError(thrown: unknown): DeliveryError {
+  if (thrown instanceof DeliveryFailure) return thrown.error;
+  // Not from S3 (deliverRun classifies those): a store or export failure, worth another try.
+  const message = thrown instanceof Error ? thrown.message : String(thrown);
+  return { code: 'InternalError', message, hint: null, statusCode: null, retryable: true };
+}

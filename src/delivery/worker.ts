@@ -1,0 +1,193 @@
+// The delivery worker: claim due deliveries (up to config.delivery.concurrency at once), run
+// each attempt under a lease, sleep until the next one is due. It is woken at once when a run
+// completes (store.subscribeDeliveryWakeups); the poll interval is only a safety net.
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import type { Clock } from '../domain/clock.js';
+import type { S3Defaults } from '../domain/s3-defaults.js';
+import type { Delivery } from '../domain/types.js';
+import type { Store } from '../storage/store.js';
+import { interruptAttempt, runAttempt, type AttemptControl } from './run-attempt.js';
+
+export interface DeliveryWorkerDeps {
+  store: Store;
+  clock: Clock;
+  config: Config;
+  s3Defaults: S3Defaults;
+  workerId: string;
+  logger: Logger;
+  /** The jitter source for backoff; tests may fix it. Default Math.random. */
+  random?: () => number;
+}
+
+export interface DeliveryWorker {
+  /** Subscribes to wakeups and starts claiming. Safe to call twice. */
+  start(): Promise<void>;
+  /**
+   * Stops claiming, lets in-flight uploads finish within config.shutdownTimeoutMs, then aborts
+   * the rest (their multipart uploads are aborted) and releases their leases. Safe to call twice.
+   */
+  stop(): Promise<void>;
+}
+
+interface InFlight extends AttemptControl {
+  done: Promise<void>;
+}
+
+/** First retry delay when something is due but nothing could be claimed (a race or skew). */
+const MIN_EMPTY_WAKE_MS = 10;
+
+export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
+  const { store, clock, config, workerId } = deps;
+  const logger = deps.logger.child({ workerId });
+  const attemptDeps = { ...deps, logger };
+  const inFlight = new Map<string, InFlight>();
+  let state: 'idle' | 'running' | 'stopping' = 'idle';
+  let startPromise: Promise<void> | null = null;
+  let stopPromise: Promise<void> | null = null;
+  let unsubscribe: (() => Promise<void>) | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  let pumping: Promise<void> | null = null;
+  let pumpAgain = false;
+  let emptyDueWakes = 0;
+
+  const clearTimer = (): void => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+  };
+
+  const wake = (): void => {
+    if (state !== 'running') return;
+    if (pumping !== null) {
+      pumpAgain = true;
+      return;
+    }
+    clearTimer();
+    pumping = pump()
+      .catch((thrown: unknown) => logger.error({ err: thrown }, 'delivery.worker.loop_failed'))
+      .finally(() => {
+        pumping = null;
+        // A wakeup that arrived while the loop was ending must not wait for the timer.
+        if (pumpAgain) wake();
+      });
+  };
+
+  const sleep = (delayMs: number): void => {
+    clearTimer();
+    timer = setTimeout(() => {
+      timer = null;
+      wake();
+    }, delayMs);
+  };
+
+  async function pump(): Promise<void> {
+    for (;;) {
+      pumpAgain = false;
+      if (!(await claimWhileRoom())) return sleep(config.delivery.pollIntervalMs);
+      if (state !== 'running' || inFlight.size >= config.delivery.concurrency) return; // a finishing attempt wakes us
+      const delayMs = await computeSleepMs();
+      if (state !== 'running') return;
+      if (!pumpAgain) return sleep(delayMs);
+    }
+  }
+
+  /** Claims until the worker is full or nothing is due; false when the store failed. */
+  async function claimWhileRoom(): Promise<boolean> {
+    while (state === 'running' && inFlight.size < config.delivery.concurrency) {
+      let delivery: Delivery | null;
+      try {
+        delivery = await store.claimDueDelivery(workerId, clock(), config.delivery.leaseMs);
+      } catch (thrown) {
+        logger.error({ err: thrown }, 'delivery.claim.failed');
+        return false;
+      }
+      if (delivery === null) return true;
+      emptyDueWakes = 0;
+      if (state !== 'running') {
+        // stop() began while the claim was in flight: give it straight back.
+        await store.releaseLease(delivery.id, workerId, clock());
+        return true;
+      }
+      launch(delivery);
+    }
+    return true;
+  }
+
+  async function computeSleepMs(): Promise<number> {
+    const pollMs = config.delivery.pollIntervalMs;
+    let dueAtMs: number | null;
+    try {
+      dueAtMs = await store.nextDeliveryDueAtMs();
+    } catch (thrown) {
+      logger.error({ err: thrown }, 'delivery.claim.failed');
+      return pollMs;
+    }
+    if (dueAtMs === null) return pollMs;
+    const waitMs = dueAtMs - clock();
+    if (waitMs > 0) {
+      emptyDueWakes = 0;
+      return Math.min(pollMs, waitMs);
+    }
+    // Due already, yet the claim found nothing: back off so this can never spin.
+    emptyDueWakes += 1;
+    return Math.min(pollMs, MIN_EMPTY_WAKE_MS * 2 ** Math.min(emptyDueWakes, 16));
+  }
+
+  function launch(delivery: Delivery): void {
+    const entry: InFlight = { controller: new AbortController(), reason: null, done: Promise.resolve() };
+    entry.done = runAttempt(attemptDeps, delivery, entry)
+      .catch((thrown: unknown) => {
+        // The outcome could not be recorded; the lease will expire and the delivery be retried.
+        logger.error({ deliveryId: delivery.id, err: thrown }, 'delivery.attempt.record_failed');
+      })
+      .finally(() => {
+        inFlight.delete(delivery.id);
+        wake();
+      });
+    inFlight.set(delivery.id, entry);
+  }
+
+  async function drainInFlight(): Promise<void> {
+    const settled = Promise.allSettled([...inFlight.values()].map((entry) => entry.done));
+    let deadline: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      settled.then(() => false),
+      new Promise<boolean>((resolve) => {
+        deadline = setTimeout(() => resolve(true), config.shutdownTimeoutMs);
+      }),
+    ]);
+    clearTimeout(deadline);
+    if (!timedOut) return;
+    logger.warn({ inFlight: inFlight.size }, 'delivery.worker.shutdown_timeout');
+    for (const entry of inFlight.values()) interruptAttempt(entry, 'shutdown');
+    await settled;
+  }
+
+  return {
+    start() {
+      if (startPromise !== null) return startPromise;
+      if (stopPromise !== null) return Promise.resolve();
+      state = 'running';
+      startPromise = (async () => {
+        unsubscribe = await store.subscribeDeliveryWakeups(wake);
+        logger.info({ concurrency: config.delivery.concurrency }, 'delivery.worker.started');
+        wake();
+      })();
+      return startPromise;
+    },
+    stop() {
+      if (stopPromise !== null) return stopPromise;
+      stopPromise = (async () => {
+        await startPromise?.catch(() => undefined);
+        state = 'stopping';
+        clearTimer();
+        await unsubscribe?.();
+        unsubscribe = null;
+        await pumping;
+        await drainInFlight();
+        logger.info('delivery.worker.stopped');
+      })();
+      return stopPromise;
+    },
+  };
+}
