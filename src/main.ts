@@ -1,4 +1,23 @@
-// Composition root: config -> store -> S3 -> worker + HTTP; signals. (Being assembled.)
+// Composition root: config -> store -> S3 -> worker + HTTP. The only place (with test helpers)
+// that builds concrete pieces. Signals are the CLI's (`squidship serve`).
+import { createHmac, randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { ensureDefaultAccount, issueApiToken, registerApiToken } from './accounts/api-tokens.js';
+import type { AppDeps } from './api/app-deps.js';
+import { buildApp } from './api/app.js';
+import { createLoggerOptions } from './api/logging.js';
+import { loadConfig, type Config } from './config/config.js';
+import { loadSecretKey } from './config/secret-key-file.js';
+import { systemClock } from './domain/clock.js';
+import type { S3Defaults } from './domain/s3-defaults.js';
+import { createDeliveryWorker } from './delivery/worker.js';
+import { startEmbeddedS3 } from './s3/embedded-server.js';
+import { createStore } from './storage/create-store.js';
+import { createSecretBox } from './storage/secret-box.js';
+import type { Store } from './storage/store.js';
 
 export type ProcessRole = 'all' | 'api' | 'worker';
 
@@ -13,10 +32,138 @@ export interface StartOptions {
 export interface RunningSquidship {
   /** The API's base URL, or null for a worker-only process. */
   url: string | null;
+  /** The default S3 endpoint destinations use when they set none (the embedded one when it runs). */
+  s3Endpoint: string | null;
   /** Graceful shutdown; safe to call twice. */
   stop(): Promise<void>;
 }
 
-export async function startSquidship(_options: StartOptions): Promise<RunningSquidship> {
-  throw new Error('startSquidship is not assembled yet');
+/** Ingests open longer than this at start-up were left by a crashed process. */
+const STALE_INGEST_MS = 24 * 3600 * 1000;
+
+export async function startSquidship(options: StartOptions): Promise<RunningSquidship> {
+  const config = loadConfig(options.env, options.cwd);
+  const out = options.out ?? process.stdout;
+  // The worker logs with the same options (level, secret redaction) as the HTTP app.
+  const loggerOptions = createLoggerOptions(config, undefined);
+  const logger = pino(typeof loggerOptions === 'object' ? loggerOptions : { level: config.logLevel });
+  const clock = systemClock;
+  const stack: Array<() => Promise<void>> = [];
+  const stopAll = createStopper(stack);
+  try {
+    await mkdir(config.dataDir, { recursive: true });
+    const secretKey = await loadSecretKey(config);
+    const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, secretBox: createSecretBox(secretKey) });
+    stack.push(() => store.close());
+    await store.migrate();
+    await store.discardIngestsOpenedBefore(clock() - STALE_INGEST_MS);
+
+    const s3Defaults = await startS3Defaults(config, options.role, stack);
+    const deps: AppDeps = {
+      store,
+      config,
+      clock,
+      s3Defaults,
+      urlSigningKey: createHmac('sha256', secretKey).update('squidship download urls').digest(),
+      publicUrl: config.publicUrl ?? `http://${config.host}:${config.port}`,
+    };
+
+    if (options.role !== 'api') {
+      const worker = createDeliveryWorker({
+        store, clock, config, s3Defaults, logger,
+        workerId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
+      });
+      await worker.start();
+      stack.push(() => worker.stop());
+    }
+
+    let url: string | null = null;
+    if (options.role !== 'worker') {
+      const app = await buildApp(deps, { logger: loggerOptions });
+      await app.listen({ host: config.host, port: config.port });
+      stack.push(() => app.close());
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      deps.publicUrl = config.publicUrl ?? url;
+      await printBanner(store, config, url, out);
+    }
+    logger.info({ event: 'server.started', role: options.role, url, dialect: store.dialect, s3Endpoint: s3Defaults.endpoint }, 'squidship started');
+    return { url, s3Endpoint: s3Defaults.endpoint, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** Stops what was started, last first; later calls wait for the first. */
+function createStopper(stack: Array<() => Promise<void>>): () => Promise<void> {
+  let stopping: Promise<void> | null = null;
+  return () => {
+    stopping ??= (async () => {
+      const errors: unknown[] = [];
+      for (const stop of stack.reverse()) {
+        try {
+          await stop();
+        } catch (error) {
+          errors.push(error);
+        }
+      }
+      if (errors.length > 0) throw new AggregateError(errors, 'some parts did not stop cleanly');
+    })();
+    return stopping;
+  };
+}
+
+/** The S3 settings for destinations that set none: the embedded endpoint, or SQUIDSHIP_S3_*. */
+async function startS3Defaults(config: Config, role: ProcessRole, stack: Array<() => Promise<void>>): Promise<S3Defaults> {
+  if (!config.embeddedS3.enabled) {
+    return { endpoint: config.s3.endpoint, region: config.s3.region, forcePathStyle: config.s3.forcePathStyle };
+  }
+  const embeddedDefaults = (endpoint: string): S3Defaults => ({ endpoint, region: config.s3.region ?? 'us-east-1', forcePathStyle: true });
+  // Only an `all` process runs the embedded endpoint; split roles expect it (or a real store) to run elsewhere.
+  if (role !== 'all') return embeddedDefaults(`http://${config.embeddedS3.host}:${config.embeddedS3.port}`);
+  const embedded = await startEmbeddedS3({
+    host: config.embeddedS3.host,
+    port: config.embeddedS3.port,
+    directory: join(config.dataDir, 's3'),
+    buckets: [config.embeddedS3.bucket],
+  }).catch((error: unknown) => {
+    if (!String(error).includes('EADDRINUSE')) throw error;
+    throw new Error(
+      `the embedded S3 endpoint cannot listen on ${config.embeddedS3.host}:${config.embeddedS3.port}: the port is in use ` +
+        '(another Squidship?). Set SQUIDSHIP_EMBEDDED_S3_PORT, or SQUIDSHIP_EMBEDDED_S3=false with SQUIDSHIP_S3_ENDPOINT',
+      { cause: error },
+    );
+  });
+  stack.push(() => embedded.stop());
+  return embeddedDefaults(embedded.endpoint);
+}
+
+/**
+ * First start with an empty database: a default account and one token, printed once (to the
+ * console, never to the log). SQUIDSHIP_BOOTSTRAP_TOKEN, when set, is made valid instead.
+ */
+async function printBanner(store: Store, config: Config, url: string, out: NodeJS.WritableStream): Promise<void> {
+  const { account, created } = await ensureDefaultAccount(store, systemClock);
+  if (config.bootstrapToken !== null) {
+    await registerApiToken(store, account, config.bootstrapToken, systemClock);
+    if (created) out.write(`Squidship is listening on ${url} (token from SQUIDSHIP_BOOTSTRAP_TOKEN)\n`);
+    return;
+  }
+  if (!created) return;
+  const { token } = await issueApiToken(store, systemClock);
+  out.write(
+    [
+      '',
+      `Squidship is listening on ${url}`,
+      `Created the default account. Its API token (shown once; make more with \`squidship token create\`):`,
+      '',
+      `  ${token}`,
+      '',
+      'Try it:',
+      `  curl -H "Authorization: Token ${token}" ${url}/v1/me`,
+      '',
+    ].join('\n'),
+  );
 }

@@ -16,9 +16,12 @@ export function hashApiToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-/** The default account, created on first start with an empty database. */
+/**
+ * The account named `default`, created on first start. Looked up by name, not as the oldest
+ * account, so `token create --account acme` on an empty database does not make acme the default.
+ */
 export async function ensureDefaultAccount(store: Store, clock: Clock): Promise<{ account: Account; created: boolean }> {
-  const existing = await store.getDefaultAccount();
+  const existing = await store.findAccountByName(DEFAULT_ACCOUNT_NAME);
   if (existing) return { account: existing, created: false };
   const account = await store.createAccount({ name: DEFAULT_ACCOUNT_NAME, email: 'owner@localhost', nowMs: clock() });
   return { account, created: true };

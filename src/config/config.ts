@@ -110,6 +110,10 @@ export function loadConfig(env: Env, cwd: string): Config {
     },
     shutdownTimeoutMs: read.int('SQUIDSHIP_SHUTDOWN_TIMEOUT_MS', 30_000, 0, 3_600_000, 'milliseconds'),
   };
+  if (config.databaseUrl !== null && (env.SQUIDSHIP_SECRET_KEY ?? '').trim() === '') {
+    // A key generated into one machine's data folder would not decrypt what another machine stored.
+    problems.push('SQUIDSHIP_SECRET_KEY is required with SQUIDSHIP_DATABASE_URL: every process sharing the database needs the same key (openssl rand -hex 32)');
+  }
   if (config.delivery.backoffMaxMs < config.delivery.backoffBaseMs) {
     problems.push('SQUIDSHIP_DELIVERY_BACKOFF_MAX_MS must be at least SQUIDSHIP_DELIVERY_BACKOFF_BASE_MS');
   }

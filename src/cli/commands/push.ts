@@ -1,0 +1,127 @@
+// `squidship push FILE --squid ID [--complete] [--batch-rows N]`: streams a results file into a
+// new run through the API, in requests of at most N rows or about 64 MiB. Each request is
+// atomic on the server: a failure leaves the rows of the earlier requests in the run.
+import { access, constants } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../../config/config.js';
+import { AppError } from '../../domain/app-error.js';
+import { UsageError, type CliContext } from '../cli-context.js';
+import { parseCommandArgs } from '../parse-command-args.js';
+import { createApiClient, type ApiClient } from '../push/api-client.js';
+import { detectResultsFileFormat, readNdjsonChunks, type ResultsFileFormat } from '../push/ndjson-source.js';
+import { createPushProgress, type PushProgress, type PushTotals } from '../push/push-progress.js';
+import { createRequestSplitter, type BodyCounts, type RequestLimits } from '../push/request-splitter.js';
+
+export const DEFAULT_SQUIDSHIP_URL = 'http://127.0.0.1:8080';
+export const DEFAULT_BATCH_ROWS = 100_000;
+/** The server's default JSON body limit (SQUIDSHIP_MAX_BODY_BYTES); NDJSON has none, but a
+ * request this size takes seconds, not hours, to redo. */
+export const BATCH_BYTES = 64 * 1024 * 1024;
+
+interface PushOptions {
+  file: string;
+  format: ResultsFileFormat;
+  squid: string;
+  complete: boolean;
+  limits: RequestLimits;
+}
+
+export async function runPush(context: CliContext): Promise<void> {
+  const options = parsePushOptions(context.args);
+  const client = createApiClient(readServerEnv(context.env));
+  await access(options.file, constants.R_OK).catch((error: unknown) => {
+    throw new AppError('FileUnreadable', `cannot read ${options.file}: ${(error as Error).message}`, { cause: error });
+  });
+
+  const run = await client.startRun(options.squid);
+  // First and alone on stdout, so a script has the run id even when a later request fails.
+  context.stdout.write(`${run.id}\n`);
+  const progress = createPushProgress(context.stderr);
+  const totals = await sendFile(client, run.id, options, progress);
+  if (options.complete) await client.completeRun(run.id);
+  progress.finish(totals, run.id, options.complete);
+}
+
+async function sendFile(client: ApiClient, runId: string, options: PushOptions, progress: PushProgress): Promise<PushTotals> {
+  const totals: PushTotals = { rows: 0, bytes: 0, requests: 0 };
+  let sourceError: unknown = null;
+  const splitter = createRequestSplitter(recordErrors(readNdjsonChunks(options.file, options.format), (error) => (sourceError = error)), options.limits);
+  try {
+    while (await splitter.hasMore()) {
+      const counts: BodyCounts = { rows: 0, bytes: 0 };
+      const onChunk = (): void => progress.update({ rows: totals.rows + counts.rows, bytes: totals.bytes + counts.bytes, requests: totals.requests });
+      await client.appendResults(runId, splitter.nextBody(counts, onChunk));
+      totals.rows += counts.rows;
+      totals.bytes += counts.bytes;
+      totals.requests += 1;
+      progress.requestDone(totals, counts.rows, counts.bytes);
+    }
+  } catch (error) {
+    progress.interrupt();
+    throw explainFailedRequest(sourceError ?? error, options.file, runId, totals);
+  }
+  return totals;
+}
+
+/** A read or parse error of the file surfaces in fetch as a vague failure; keep the real one. */
+async function* recordErrors(source: AsyncIterable<Buffer>, record: (error: unknown) => void): AsyncGenerator<Buffer> {
+  try {
+    yield* source;
+  } catch (error) {
+    record(error);
+    throw error;
+  }
+}
+
+function explainFailedRequest(error: unknown, file: string, runId: string, totals: PushTotals): AppError {
+  const requests = `${totals.requests} earlier request${totals.requests === 1 ? '' : 's'}`;
+  const kept = totals.requests === 0 ? `run ${runId} holds none of its rows` : `run ${runId} keeps the ${totals.rows} rows of the ${requests}`;
+  const outcome = `${kept} and stays running (complete or abort it)`;
+  const reason = (error instanceof Error ? error.message : String(error)).replace(/\.$/, '');
+  if (error instanceof AppError) {
+    const where = `request ${totals.requests + 1} (rows from ${totals.rows + 1})`;
+    return new AppError(error.code, `${where} failed: ${reason}; ${outcome}`, { status: error.status, cause: error, hint: error.hint });
+  }
+  return new AppError('FileUnreadable', `${file}: ${reason}; ${outcome}`, { cause: error });
+}
+
+function parsePushOptions(args: string[]): PushOptions {
+  const { values, positionals } = parseCommandArgs(() =>
+    parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        squid: { type: 'string' },
+        complete: { type: 'boolean', default: false },
+        'batch-rows': { type: 'string' },
+      },
+    }),
+  );
+  const [file, ...extra] = positionals;
+  if (file === undefined) throw new UsageError('push needs a FILE');
+  if (extra.length > 0) throw new UsageError(`push takes one FILE, got also "${extra.join(' ')}"`);
+  const format = detectResultsFileFormat(file);
+  if (format === null) throw new UsageError(`${file}: push reads .ndjson, .jsonl, .json or .csv files`);
+  if (values.squid === undefined || values.squid.trim() === '') throw new UsageError('push needs --squid ID');
+  return { file, format, squid: values.squid.trim(), complete: values.complete, limits: { maxRows: parseBatchRows(values['batch-rows']), maxBytes: BATCH_BYTES } };
+}
+
+function parseBatchRows(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_BATCH_ROWS;
+  const rows = Number(value);
+  if (!/^\d+$/.test(value) || rows < 1 || rows > 10_000_000) throw new UsageError(`--batch-rows must be a whole number from 1 to 10000000, not "${value}"`);
+  return rows;
+}
+
+function readServerEnv(env: Record<string, string | undefined>): { baseUrl: string; token: string } {
+  const problems: string[] = [];
+  const baseUrl = env.SQUIDSHIP_URL?.trim() || DEFAULT_SQUIDSHIP_URL;
+  if (!/^https?:\/\/[^/]/.test(baseUrl) || !URL.canParse(baseUrl)) {
+    problems.push(`SQUIDSHIP_URL=${baseUrl} is invalid: set the server's http:// or https:// URL`);
+  }
+  const token = env.SQUIDSHIP_TOKEN?.trim() ?? '';
+  if (token === '') problems.push('SQUIDSHIP_TOKEN is not set: set it to an API token (squidship token create prints one)');
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { baseUrl, token };
+}

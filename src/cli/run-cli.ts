@@ -1,0 +1,77 @@
+// Dispatches `squidship <command>` and maps every error to an exit code and one line per problem:
+// 0 ok, 1 runtime or API error, 2 usage error.
+import { ConfigError } from '../config/config.js';
+import { AppError, toError } from '../domain/app-error.js';
+import type { CliContext, CliOutput } from './cli-context.js';
+import { UsageError } from './cli-context.js';
+import { USAGE } from './usage.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+type Command = (context: CliContext) => Promise<void>;
+
+// Loaded on demand: `push` is an HTTP client and should not load the server, its database
+// drivers and the AWS SDK just to start.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  serve: async () => (await import('./commands/serve.js')).runServe,
+  migrate: async () => (await import('./commands/migrate.js')).runMigrate,
+  push: async () => (await import('./commands/push.js')).runPush,
+  token: async () => runToken,
+};
+
+export interface CliInput extends Omit<CliContext, 'args'> {
+  /** Everything after `squidship`. */
+  argv: string[];
+}
+
+export async function runCli(input: CliInput): Promise<number> {
+  const [name, ...args] = input.argv;
+  if (name === undefined) {
+    input.stderr.write(USAGE);
+    return EXIT_USAGE;
+  }
+  if (name === '--help' || name === '-h' || name === 'help' || args.includes('--help') || args.includes('-h')) {
+    input.stdout.write(USAGE);
+    return EXIT_OK;
+  }
+  const loadCommand = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  try {
+    if (loadCommand === undefined) throw new UsageError(`unknown command "${name}"`);
+    const command = await loadCommand();
+    await command({ ...input, args });
+    return EXIT_OK;
+  } catch (error) {
+    return reportError(error, input.stderr);
+  }
+}
+
+async function runToken(context: CliContext): Promise<void> {
+  const [sub, ...args] = context.args;
+  if (sub !== 'create') {
+    throw new UsageError(sub === undefined ? 'token needs a subcommand: token create' : `unknown token subcommand "${sub}"`);
+  }
+  const { runTokenCreate } = await import('./commands/token-create.js');
+  await runTokenCreate({ ...context, args });
+}
+
+/** The CLI's one error table. */
+function reportError(thrown: unknown, stderr: CliOutput): number {
+  if (thrown instanceof UsageError) {
+    stderr.write(`squidship: ${thrown.message} (see squidship --help)\n`);
+    return EXIT_USAGE;
+  }
+  if (thrown instanceof ConfigError) {
+    for (const problem of thrown.problems) stderr.write(`squidship: ${problem}\n`);
+    return EXIT_FAILURE;
+  }
+  if (thrown instanceof AppError) {
+    stderr.write(`squidship: ${thrown.message}${thrown.hint === undefined ? '' : ` (${thrown.hint})`}\n`);
+    return EXIT_FAILURE;
+  }
+  const error = toError(thrown);
+  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  stderr.write(`squidship: ${error.message}${cause}\n`);
+  return EXIT_FAILURE;
+}
