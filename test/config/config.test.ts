@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env, '/srv');
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('gives the documented defaults for an empty environment', () => {
+    const config = loadConfig({}, '/srv');
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.port).toBe(8080);
+    expect(config.dataDir).toBe('/srv/data');
+    expect(config.databaseUrl).toBeNull();
+    expect(config.embeddedS3).toMatchObject({ enabled: true, port: 4569, bucket: 'my-bucket' });
+    expect(config.s3.partSizeBytes).toBe(8 * 1024 * 1024);
+    expect(config.s3.queueSize).toBe(4);
+  });
+
+  it('reports every bad variable at once, each naming the variable and the fix', () => {
+    const problems = problemsOf({ SQUIDSHIP_PORT: 'eighty', SQUIDSHIP_LOG_LEVEL: 'loud', SQUIDSHIP_S3_PART_SIZE_BYTES: '1024', SQUIDSHIP_S3_ENDPOINT: 'ftp://x' });
+    expect(problems).toHaveLength(4);
+    expect(problems.join('\n')).toMatch(/^SQUIDSHIP_PORT=eighty is invalid: set a whole number from 0 to 65535/m);
+    expect(problems.join('\n')).toMatch(/SQUIDSHIP_LOG_LEVEL=loud is invalid: set one of fatal, error/);
+    expect(problems.join('\n')).toMatch(/SQUIDSHIP_S3_PART_SIZE_BYTES=1024 is invalid.*5 MiB/);
+    expect(problems.join('\n')).toMatch(/SQUIDSHIP_S3_ENDPOINT=ftp:\/\/x is invalid: set an http/);
+  });
+
+  it('turns the embedded S3 endpoint off when an endpoint is configured', () => {
+    const config = loadConfig({ SQUIDSHIP_S3_ENDPOINT: 'http://minio:9000/' }, '/srv');
+    expect(config.s3.endpoint).toBe('http://minio:9000');
+    expect(config.embeddedS3.enabled).toBe(false);
+  });
+
+  it('requires a shared secret key with PostgreSQL, and accepts hex or base64 keys', () => {
+    expect(problemsOf({ SQUIDSHIP_DATABASE_URL: 'postgres://db/squidship' })).toEqual([
+      expect.stringMatching(/^SQUIDSHIP_SECRET_KEY is required with SQUIDSHIP_DATABASE_URL/),
+    ]);
+    const hex = 'ab'.repeat(32);
+    expect(loadConfig({ SQUIDSHIP_DATABASE_URL: 'postgres://db/s', SQUIDSHIP_SECRET_KEY: hex }, '/').secretKey?.toString('hex')).toBe(hex);
+    expect(loadConfig({ SQUIDSHIP_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') }, '/').secretKey).toEqual(Buffer.alloc(32, 7));
+    expect(problemsOf({ SQUIDSHIP_SECRET_KEY: 'short' })).toEqual([expect.stringMatching(/^SQUIDSHIP_SECRET_KEY is invalid: set 32 random bytes/)]);
+  });
+
+  it('rejects a non-PostgreSQL database URL and a malformed bootstrap token', () => {
+    expect(problemsOf({ SQUIDSHIP_DATABASE_URL: 'mysql://db', SQUIDSHIP_BOOTSTRAP_TOKEN: 'x y' })).toEqual([
+      expect.stringMatching(/^SQUIDSHIP_DATABASE_URL is invalid: set a postgres:\/\//),
+      expect.stringMatching(/^SQUIDSHIP_BOOTSTRAP_TOKEN is invalid/),
+    ]);
+  });
+});

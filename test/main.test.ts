@@ -1,0 +1,79 @@
+// The composition root as `npm start` runs it: embedded SQLite and S3, the first-start banner.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startSquidship, type RunningSquidship } from '../src/main.js';
+
+function captureOutput(): { stream: Writable; text(): string } {
+  let text = '';
+  return {
+    stream: new Writable({ write(chunk: Buffer, _encoding, callback) { text += chunk.toString(); callback(); } }),
+    text: () => text,
+  };
+}
+
+describe('startSquidship', () => {
+  const running: RunningSquidship[] = [];
+  const dirs: string[] = [];
+  afterEach(async () => {
+    for (const server of running.splice(0)) await server.stop();
+    for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function start(dataDir: string, env: Record<string, string> = {}) {
+    const out = captureOutput();
+    const server = await startSquidship({
+      env: { SQUIDSHIP_DATA_DIR: dataDir, SQUIDSHIP_PORT: '0', SQUIDSHIP_EMBEDDED_S3_PORT: '0', SQUIDSHIP_LOG_LEVEL: 'silent', ...env },
+      cwd: dataDir,
+      role: 'all',
+      out: out.stream,
+    });
+    running.push(server);
+    return { server, out };
+  }
+
+  it('prints a working token and curl line on first start only, and runs the embedded S3 endpoint', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'squidship-main-'));
+    dirs.push(dataDir);
+    const first = await start(dataDir);
+    const token = /^ {2}([0-9a-f]{40})$/m.exec(first.out.text())?.[1];
+    expect(token).toBeDefined();
+    expect(first.out.text()).toContain(`curl -H "Authorization: Token ${token}" ${first.server.url}/v1/me`);
+    const me = await fetch(`${first.server.url}/v1/me`, { headers: { authorization: `Token ${token}` } });
+    expect(me.status).toBe(200);
+    const bucket = await fetch(`${first.server.s3Endpoint}/my-bucket?list-type=2`);
+    expect(bucket.status).toBe(200);
+    await first.server.stop();
+    await first.server.stop();
+
+    const second = await start(dataDir);
+    expect(second.out.text()).toBe('');
+    const again = await fetch(`${second.server.url}/v1/me`, { headers: { authorization: `Token ${token}` } });
+    expect(again.status).toBe(200);
+  });
+
+  it('makes SQUIDSHIP_BOOTSTRAP_TOKEN valid without printing it', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'squidship-main-'));
+    dirs.push(dataDir);
+    const bootstrap = 'bootstrap_token_for_tests_0001';
+    const { server, out } = await start(dataDir, { SQUIDSHIP_BOOTSTRAP_TOKEN: bootstrap });
+    expect(out.text()).not.toContain(bootstrap);
+    expect(out.text()).toContain('SQUIDSHIP_BOOTSTRAP_TOKEN');
+    const me = await fetch(`${server.url}/v1/me`, { headers: { authorization: `Token ${bootstrap}` } });
+    expect(me.status).toBe(200);
+    const wrong = await fetch(`${server.url}/v1/me`, { headers: { authorization: 'Token bootstrap_token_for_tests_0002' } });
+    expect(wrong.status).toBe(401);
+  });
+
+  it('stops with a clear error when the embedded S3 port is taken', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'squidship-main-'));
+    dirs.push(dataDir);
+    const { server } = await start(dataDir);
+    const port = new URL(server.s3Endpoint ?? '').port;
+    const other = await mkdtemp(join(tmpdir(), 'squidship-main-'));
+    dirs.push(other);
+    await expect(start(other, { SQUIDSHIP_EMBEDDED_S3_PORT: port })).rejects.toThrow(/port is in use.*SQUIDSHIP_EMBEDDED_S3_PORT/);
+  });
+});
