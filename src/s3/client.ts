@@ -105,6 +105,8 @@ function anonymousAuth(): Pick<S3ClientConfig, 'httpAuthSchemes'> {
  * lib-storage's `Upload` does not pass an abort signal to its requests, so the signal is
  * attached here. The DELETE (AbortMultipartUpload) is spared: it is what cleans up after an abort.
  */
+const CLEANUP_AFTER_STOP_TIMEOUT_MS = 3000;
+
 type HandleRequest = Parameters<NodeHttpHandler['handle']>[0];
 type HandleOptions = NonNullable<Parameters<NodeHttpHandler['handle']>[1]>;
 
@@ -117,7 +119,13 @@ class SignalRequestHandler extends NodeHttpHandler {
   }
 
   override handle(request: HandleRequest, handlerOptions: HandleOptions = {}) {
-    if (this.signal === undefined || request.method === 'DELETE') return super.handle(request, handlerOptions);
+    if (this.signal === undefined) return super.handle(request, handlerOptions);
+    if (request.method === 'DELETE') {
+      // After a stop, the clean-up gets a short time of its own: a store that stopped answering
+      // must not hold a shutdown for the whole request timeout.
+      if (!this.signal.aborted) return super.handle(request, handlerOptions);
+      return super.handle(request, { ...handlerOptions, abortSignal: AbortSignal.timeout(CLEANUP_AFTER_STOP_TIMEOUT_MS) });
+    }
     return super.handle(request, { ...handlerOptions, abortSignal: handlerOptions.abortSignal ?? this.signal });
   }
 }
