@@ -18,6 +18,7 @@ export interface AttemptDeps {
   s3Defaults: S3Defaults;
   workerId: string;
   logger: Logger;
+  /** The jitter source for backoff; tests may fix it. Default Math.random. */
   random?: () => number;
 }
 

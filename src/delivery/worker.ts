@@ -1,24 +1,11 @@
 // The delivery worker: claim due deliveries (up to config.delivery.concurrency at once), run
 // each attempt under a lease, sleep until the next one is due. It is woken at once when a run
 // completes (store.subscribeDeliveryWakeups); the poll interval is only a safety net.
-import type { Logger } from 'pino';
-import type { Config } from '../config/config.js';
-import type { Clock } from '../domain/clock.js';
-import type { S3Defaults } from '../domain/s3-defaults.js';
 import type { Delivery } from '../domain/types.js';
-import type { Store } from '../storage/store.js';
-import { interruptAttempt, runAttempt, type AttemptControl } from './run-attempt.js';
+import { interruptAttempt, runAttempt, type AttemptControl, type AttemptDeps } from './run-attempt.js';
 
-export interface DeliveryWorkerDeps {
-  store: Store;
-  clock: Clock;
-  config: Config;
-  s3Defaults: S3Defaults;
-  workerId: string;
-  logger: Logger;
-  /** The jitter source for backoff; tests may fix it. Default Math.random. */
-  random?: () => number;
-}
+/** A worker needs exactly what each of its attempts needs. */
+export type DeliveryWorkerDeps = AttemptDeps;
 
 export interface DeliveryWorker {
   /** Subscribes to wakeups and starts claiming. Safe to call twice. */
