@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresStore } from '../../src/storage/postgres/create-postgres-store.js';
 import type { PlanDeliveries, Store } from '../../src/storage/store.js';
 import { createTempPostgresStore, testDatabaseUrl, testSecretBox, type TempPostgresStore } from '../helpers/temp-store.js';
-import { CRAWLER_ID, pushRows, readRun, s3Config, waitFor } from './store-fixtures.js';
+import { CRAWLER_ID, pushRows, readRawTables, readRun, s3Config, toRows, waitFor } from './store-fixtures.js';
 
 const plan: PlanDeliveries = (run, _squid, destinations) =>
   destinations.map((destination) => ({ kind: destination.kind, config: destination.config, objectKey: `${run.exportFileName}.csv` }));
@@ -105,5 +105,32 @@ describePostgres('PostgreSQL: several store instances on one database', () => {
     expect(await temp.store.getRunById(run.id)).toMatchObject({ totalResults: 800, totalUniqueResults: 400 });
     const unique = (await readRun(temp.store, run.id, true)) as { v: number }[];
     expect(unique.map((row) => row.v).sort((a, b) => a - b)).toEqual(Array.from({ length: 400 }, (_, i) => i));
+  });
+
+  it('discards an ingest while another instance appends to it, leaving no row behind', async () => {
+    const account = await temp.store.createAccount({ name: 'acme', email: 'a@example.com', nowMs: 1 });
+    const squid = await temp.store.createSquid({ accountId: account.id, crawlerId: CRAWLER_ID, name: 's', nowMs: 1 });
+    const run = await temp.store.startRun({ accountId: account.id, squidId: squid.id, nowMs: 2 });
+    const ingestId = await temp.store.openIngest(run.id, 3);
+    const rows = toRows(Array.from({ length: 40_000 }, (_, i) => ({ i, text: 'x'.repeat(200) })));
+    const appending = (await openOther()).appendIngestRows(ingestId, rows).then(
+      () => 'appended',
+      (error: unknown) => (error as { code?: string }).code,
+    );
+    const watcher = new pg.Client({ connectionString: temp.databaseUrl });
+    await watcher.connect();
+    try {
+      // The discard starts while the insert runs (it then waits for the append's row lock).
+      await waitFor(async () => {
+        const { rows: active } = await watcher.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%insert into results%' AND state = 'active'");
+        return active.length > 0 || (await Promise.race([appending, Promise.resolve(null)])) !== null;
+      }, 'the append to start');
+    } finally {
+      await watcher.end();
+    }
+    await temp.store.discardIngest(ingestId);
+    expect(['appended', 'IngestNotOpen']).toContain(await appending);
+    expect(await readRun(temp.store, run.id)).toEqual([]);
+    expect(await readRawTables({ dialect: 'postgres', ...temp }, ['results', 'ingests'])).toEqual([]);
   });
 });

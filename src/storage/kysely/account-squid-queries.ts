@@ -137,9 +137,13 @@ export function createAccountSquidMethods({ ops, db, secretBox }: StoreContext):
       return ops.transaction(async (trx) => {
         const squid = await trx.selectFrom('squids').select('seq').where('id', '=', squidId).where('account_id', '=', accountId).executeTakeFirst();
         if (squid === undefined) return false;
-        // Results have no foreign key (it would slow every insert down); everything else
+        // Results and run hashes have no foreign key (it would slow every insert down); everything else
         // (runs, ingests, columns, destinations, deliveries, attempts) goes by ON DELETE CASCADE.
         await trx.deleteFrom('results').where('squid_seq', '=', Number(squid.seq)).execute();
+        await trx
+          .deleteFrom('run_hashes')
+          .where('run_seq', 'in', (eb) => eb.selectFrom('runs').select('seq').where('squid_id', '=', squidId))
+          .execute();
         await trx.deleteFrom('squids').where('seq', '=', squid.seq).execute();
         return true;
       });

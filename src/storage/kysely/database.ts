@@ -71,6 +71,8 @@ export interface IngestsTable {
   /** The lowest and highest result seq appended: commit and discard scan only that range. */
   first_result_seq: number | null;
   last_result_seq: number | null;
+  /** How many rows were appended (the run's total grows by this at commit). */
+  row_count: Generated<number>;
   created_at: number;
 }
 
@@ -80,15 +82,21 @@ export interface ResultsTable {
   /** runs.seq and squids.seq: integer keys keep the indexes small (ingestion speed). */
   run_seq: number;
   squid_seq: number;
-  /** The open ingest (ingests.seq) that appended the row; NULL once committed (visible). */
-  ingest_seq: number | null;
-  /** 1 when no earlier committed row of the run has the same row_hash. */
-  is_unique: number;
+  /** The ingest (ingests.seq) that appended the row: the row is visible once it is committed. */
+  ingest_seq: number;
   row_hash: string;
-  /** The first 52 bits of row_hash as a number: the indexed part of the duplicate check. */
+  /** The first 52 bits of row_hash as a number: run_hashes' leading (integer) key part. */
   hash_key: number;
   scraping_time: number;
   data: string;
+}
+
+/** Each distinct row_hash among a run's committed rows (the hash itself is first_seq's). */
+export interface RunHashesTable {
+  run_seq: number;
+  hash_key: number;
+  /** The row that brought the hash first: in a unique export, the one row of that hash. */
+  first_seq: number;
 }
 
 export interface RunColumnsTable {
@@ -143,6 +151,7 @@ export interface Database {
   runs: RunsTable;
   ingests: IngestsTable;
   results: ResultsTable;
+  run_hashes: RunHashesTable;
   run_columns: RunColumnsTable;
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;

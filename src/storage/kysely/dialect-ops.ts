@@ -3,7 +3,6 @@
 import type { Kysely } from 'kysely';
 import type { NewResultRow } from '../../domain/types.js';
 import type { Database } from './database.js';
-import type { IngestRange, PublishedCounts } from './publish-ingest-rows.js';
 
 /** Where appended rows go: integer keys of the run, its squid and the open ingest. */
 export interface ResultTarget {
@@ -34,10 +33,16 @@ export interface DialectOps {
   readonly db: Kysely<Database>;
   /** Runs `work` in one write transaction (SQLite: BEGIN IMMEDIATE). Never nest. */
   transaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * Runs `read`, a query that walks results in seq order through an index and stops at a LIMIT,
+   * so that the database does exactly that. PostgreSQL: in a transaction that rules out sorts
+   * and bitmap scans, because for a run without statistics yet (any new run) the planner
+   * expected a few rows and sorted all the run's rows for each batch (3,000 rows/s streaming a
+   * 600,000-row run). SQLite plans it that way by itself.
+   */
+  readInSeqOrder<T>(read: (db: Kysely<Database>) => Promise<T>): Promise<T>;
   /** Appends rows (at least one) in push order, inside `trx`; the hot path of ingestion. */
   insertResultRows(trx: Kysely<Database>, target: ResultTarget, rows: NewResultRow[]): Promise<SeqRange>;
-  /** Inside commitIngest's transaction: makes the rows visible and marks the unique ones. */
-  publishIngestRows(trx: Kysely<Database>, range: IngestRange): Promise<PublishedCounts>;
   /** Inside a transaction that enqueued deliveries (PostgreSQL: NOTIFY, sent at commit). */
   notifyDeliveriesInTransaction(trx: Kysely<Database>): Promise<void>;
   /** After that transaction committed (SQLite: wakes this process's listeners). */

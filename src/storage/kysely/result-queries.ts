@@ -1,11 +1,12 @@
-// Result ingestion and reading. Rows of an open ingest carry its seq and are invisible; commit
-// clears it (making them visible) and marks is_unique, so every reader filters on
-// `ingest_seq IS NULL` and a unique export is just `AND is_unique = 1`.
+// Result ingestion and reading. Every row carries the seq of the ingest that appended it and is
+// visible once that ingest is committed; commit writes no row (see result-visibility.ts), so
+// every reader filters with isVisible and a unique export adds isFirstOfItsHash.
 import type { Kysely, Selectable } from 'kysely';
 import { AppError } from '../../domain/app-error.js';
 import type { ResultRow } from '../../domain/types.js';
 import type { Store } from '../store.js';
 import type { Database, IngestsTable, ResultsTable } from './database.js';
+import { isFirstOfItsHash, isVisible, recordIngestHashes } from './result-visibility.js';
 import { toRun } from './row-mappers.js';
 import { newHexId, type StoreContext } from './store-context.js';
 
@@ -60,7 +61,8 @@ export function createResultMethods({ ops, db }: StoreContext): ResultMethods {
 
   const discardIngest = (ingestId: string): Promise<void> =>
     ops.transaction(async (trx) => {
-      const ingest = await findIngest(trx, ingestId).where('status', '=', 'open').executeTakeFirst();
+      // Locked: an append of this ingest still in flight finishes first, and its rows go too.
+      const ingest = await findIngest(trx, ingestId).where('status', '=', 'open').$if(ops.rowLocks, (qb) => qb.forUpdate()).executeTakeFirst();
       if (ingest !== undefined) await deleteIngest(trx, ingest);
     });
 
@@ -92,6 +94,7 @@ export function createResultMethods({ ops, db }: StoreContext): ResultMethods {
           .set((eb) => ({
             first_result_seq: eb.fn.coalesce('first_result_seq', eb.val(range.first)),
             last_result_seq: eb.val(range.last),
+            row_count: eb('row_count', '+', rows.length),
           }))
           .where('seq', '=', ingest.seq)
           .execute();
@@ -99,7 +102,8 @@ export function createResultMethods({ ops, db }: StoreContext): ResultMethods {
     },
     async commitIngest(ingestId, columns) {
       const outcome = await ops.transaction(async (trx) => {
-        const ingest = await findIngest(trx, ingestId).executeTakeFirst();
+        // Locked: an append of this ingest still in flight finishes first (and is counted).
+        const ingest = await findIngest(trx, ingestId).$if(ops.rowLocks, (qb) => qb.forUpdate()).executeTakeFirst();
         if (ingest === undefined || ingest.status !== 'open') throw ingestNotOpen(ingestId);
         // Locking the run serialises commits of one run (SQLite has a single writer anyway).
         const run = await trx
@@ -112,10 +116,10 @@ export function createResultMethods({ ops, db }: StoreContext): ResultMethods {
           await deleteIngest(trx, ingest);
           return { committed: false, run } as const;
         }
-        const counts =
+        const uniqueRows =
           ingest.first_result_seq === null || ingest.last_result_seq === null
-            ? { rows: 0, uniqueRows: 0 }
-            : await ops.publishIngestRows(trx, {
+            ? 0
+            : await recordIngestHashes(trx, {
                 ingestSeq: Number(ingest.seq),
                 firstSeq: Number(ingest.first_result_seq),
                 lastSeq: Number(ingest.last_result_seq),
@@ -125,8 +129,8 @@ export function createResultMethods({ ops, db }: StoreContext): ResultMethods {
         const updated = await trx
           .updateTable('runs')
           .set((eb) => ({
-            total_results: eb('total_results', '+', counts.rows),
-            total_unique_results: eb('total_unique_results', '+', counts.uniqueRows),
+            total_results: eb('total_results', '+', Number(ingest.row_count)),
+            total_unique_results: eb('total_unique_results', '+', uniqueRows),
           }))
           .where('id', '=', run.id)
           .returningAll()
@@ -165,17 +169,19 @@ export function createResultMethods({ ops, db }: StoreContext): ResultMethods {
         .executeTakeFirst();
       const total = Number(scope?.total ?? 0);
       if (scope === undefined || total === 0) return { items: [], total: 0 };
-      const rows = await db
-        .selectFrom('results')
-        .innerJoin('runs', 'runs.seq', 'results.run_seq')
-        .select(['results.seq', 'results.scraping_time', 'results.data', 'runs.id as run_id', 'runs.squid_id'])
-        .$if(byRun, (qb) => qb.where('results.run_seq', '=', Number(scope.run_seq)))
-        .$if(!byRun, (qb) => qb.where('results.squid_seq', '=', Number(scope.squid_seq)))
-        .where('results.ingest_seq', 'is', null)
-        .orderBy('results.seq')
-        .limit(page.limit)
-        .offset(page.offset)
-        .execute();
+      const rows = await ops.readInSeqOrder((reader) =>
+        reader
+          .selectFrom('results')
+          .innerJoin('runs', 'runs.seq', 'results.run_seq')
+          .select(['results.seq', 'results.scraping_time', 'results.data', 'runs.id as run_id', 'runs.squid_id'])
+          .$if(byRun, (qb) => qb.where('results.run_seq', '=', Number(scope.run_seq)))
+          .$if(!byRun, (qb) => qb.where('results.squid_seq', '=', Number(scope.squid_seq)))
+          .where(isVisible('results'))
+          .orderBy('results.seq')
+          .limit(page.limit)
+          .offset(page.offset)
+          .execute(),
+      );
       return { items: rows.map((row) => toResultRow(row, row.run_id, row.squid_id)), total };
     },
     async getRunColumns(runId) {
@@ -187,16 +193,19 @@ export function createResultMethods({ ops, db }: StoreContext): ResultMethods {
       if (run === undefined) return;
       let lastSeq = 0;
       for (;;) {
-        const rows = await db
-          .selectFrom('results')
-          .select(['seq', 'scraping_time', 'data'])
-          .where('run_seq', '=', Number(run.seq))
-          .where('seq', '>', lastSeq)
-          .where('ingest_seq', 'is', null)
-          .$if(unique, (qb) => qb.where('is_unique', '=', 1))
-          .orderBy('seq')
-          .limit(batchSize)
-          .execute();
+        const after = lastSeq;
+        const rows = await ops.readInSeqOrder((reader) =>
+          reader
+            .selectFrom('results')
+            .select(['seq', 'scraping_time', 'data'])
+            .where('run_seq', '=', Number(run.seq))
+            .where('seq', '>', after)
+            .where(isVisible('results'))
+            .$if(unique, (qb) => qb.where(isFirstOfItsHash('results')))
+            .orderBy('seq')
+            .limit(batchSize)
+            .execute(),
+        );
         if (rows.length === 0) return;
         yield rows.map((row) => toResultRow(row, runId, run.squid_id));
         lastSeq = Number(rows[rows.length - 1]!.seq);

