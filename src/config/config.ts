@@ -24,7 +24,7 @@ export interface Config {
     endpoint: string | null;
     region: string | null;
     forcePathStyle: boolean | null;
-    /** lib-storage part size; S3 requires at least 5 MiB for every part but the last. */
+    /** Multipart part size; S3 requires at least 5 MiB for every part but the last. */
     partSizeBytes: number;
     /** Parts in flight at once per upload. */
     queueSize: number;

@@ -1,6 +1,6 @@
 // One delivery attempt: the run's CSV, streamed from the store through the CSV writer into a
 // multipart upload at the delivery's fixed object key. Memory stays flat whatever the run's size:
-// the store is read in keyset batches and lib-storage holds at most queueSize parts.
+// the store is read in keyset batches and the upload holds at most queueSize + 1 part buffers.
 import type { Config } from '../config/config.js';
 import type { S3Defaults } from '../domain/s3-defaults.js';
 import type { Delivery, DeliveryError } from '../domain/types.js';

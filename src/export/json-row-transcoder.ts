@@ -176,8 +176,8 @@ function encodeToken(text: string, start: number, end: number, noLineBreaks: boo
   }
   if (first === OPEN_BRACE || first === OPEN_BRACKET) {
     const json = text.slice(start, end);
-    // The common nested value, a compact array of plain scalars, is already JSON.stringify's text.
-    if (first === OPEN_BRACKET && isCompactScalarArray(json)) return encodeText(json, noLineBreaks);
+    // The common nested value, compact JSON without escapes, is already JSON.stringify's text.
+    if (isCanonicalJson(json)) return encodeText(json, noLineBreaks);
     const value = parseJsonPart(json);
     return value === DECLINED ? null : encodeValue(value, noLineBreaks);
   }
@@ -209,30 +209,78 @@ function parseJsonPart(json: string): unknown {
   }
 }
 
+/** Deeper values are left to JSON.parse, so a pathological row cannot exhaust the stack. */
+const MAX_CANONICAL_DEPTH = 32;
+/** Objects up to this many keys look for a repeated key in a list; larger ones in a Set. */
+const SMALL_OBJECT_KEYS = 16;
+
 /**
- * True for `[]` or `[a,b,...]` without whitespace whose items are strings without escapes,
- * canonical numbers, true, false or null: text that JSON.stringify(JSON.parse(json)) keeps as is.
+ * True when JSON.stringify(JSON.parse(json)) is `json` itself, so the nested value needs no
+ * parse: compact (no whitespace), no escapes, well-formed UTF-16, canonical numbers, no
+ * repeated keys and no keys starting with a digit (JSON.parse moves array-index keys first).
  */
-function isCompactScalarArray(json: string): boolean {
-  if (json.includes('\\')) return false;
-  if (json === '[]') return true;
-  let pos = 1;
+function isCanonicalJson(json: string): boolean {
+  if (json.includes('\\') || !isWellFormed(json)) return false;
+  return scanCanonical(json, 0, 0) === json.length;
+}
+
+const isWellFormed: (text: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
+    ? (text) => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (text) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+
+/** The end of the canonical value at `pos` (see isCanonicalJson), or -1. Needs text without `\\`. */
+function scanCanonical(json: string, pos: number, depth: number): number {
+  const code = json.charCodeAt(pos);
+  if (code === QUOTE) return json.indexOf('"', pos + 1) + 1 || -1;
+  if (code === OPEN_BRACKET || code === OPEN_BRACE) {
+    return depth >= MAX_CANONICAL_DEPTH ? -1 : code === OPEN_BRACKET ? scanCanonicalArray(json, pos, depth) : scanCanonicalObject(json, pos, depth);
+  }
+  let end = pos;
   for (;;) {
-    let end: number;
-    const code = json.charCodeAt(pos);
-    if (code === QUOTE) {
-      end = json.indexOf('"', pos + 1) + 1;
-      if (end === 0) return false;
-    } else {
-      end = pos;
-      while (end < json.length && json.charCodeAt(end) !== COMMA && json.charCodeAt(end) !== CLOSE_BRACKET) end++;
-      const token = json.slice(pos, end);
-      if (token !== 'true' && token !== 'false' && token !== 'null' && !isCanonicalNumber(token)) return false;
-    }
     const next = json.charCodeAt(end);
-    if (next === CLOSE_BRACKET) return end === json.length - 1;
-    if (next !== COMMA) return false;
-    pos = end + 1;
+    if (next === COMMA || next === CLOSE_BRACKET || next === CLOSE_BRACE || Number.isNaN(next)) break;
+    end++;
+  }
+  const token = json.slice(pos, end);
+  return token === 'true' || token === 'false' || token === 'null' || isCanonicalNumber(token) ? end : -1;
+}
+
+function scanCanonicalArray(json: string, start: number, depth: number): number {
+  let pos = start + 1;
+  if (json.charCodeAt(pos) === CLOSE_BRACKET) return pos + 1;
+  for (;;) {
+    pos = scanCanonical(json, pos, depth + 1);
+    if (pos === -1) return -1;
+    const next = json.charCodeAt(pos);
+    if (next === CLOSE_BRACKET) return pos + 1;
+    if (next !== COMMA) return -1;
+    pos++;
+  }
+}
+
+function scanCanonicalObject(json: string, start: number, depth: number): number {
+  let pos = start + 1;
+  if (json.charCodeAt(pos) === CLOSE_BRACE) return pos + 1;
+  const keys: string[] = [];
+  let keySet: Set<string> | null = null;
+  for (;;) {
+    if (json.charCodeAt(pos) !== QUOTE) return -1;
+    const keyEnd = json.indexOf('"', pos + 1);
+    const first = json.charCodeAt(pos + 1);
+    if (keyEnd === -1 || (first >= ZERO && first <= NINE)) return -1;
+    const key = json.slice(pos + 1, keyEnd);
+    if (keySet === null && keys.length === SMALL_OBJECT_KEYS) keySet = new Set(keys);
+    if (keySet === null ? keys.includes(key) : keySet.has(key)) return -1;
+    if (keySet === null) keys.push(key);
+    else keySet.add(key);
+    if (json.charCodeAt(keyEnd + 1) !== COLON) return -1;
+    pos = scanCanonical(json, keyEnd + 2, depth + 1);
+    if (pos === -1) return -1;
+    const next = json.charCodeAt(pos);
+    if (next === CLOSE_BRACE) return pos + 1;
+    if (next !== COMMA) return -1;
+    pos++;
   }
 }
 

@@ -26,7 +26,12 @@ export interface RunCsvStream {
   stats: RunCsvStats;
 }
 
-const DEFAULT_BATCH_ROWS = 2000;
+/**
+ * Small enough that a batch's rows die young: at 2000 rows they outlived the scavenger and piled
+ * up in the old generation (measured on 1M rows: peak heap 83 MB at 2000, 39 MB at 1000, no
+ * slower), large enough that a query per batch costs little next to encoding it.
+ */
+const DEFAULT_BATCH_ROWS = 1000;
 /**
  * Output chunk size in UTF-16 code units (so at least this many bytes): large enough that
  * per-chunk stream overhead vanishes next to encoding, small enough to keep memory flat.

@@ -102,8 +102,8 @@ function anonymousAuth(): Pick<S3ClientConfig, 'httpAuthSchemes'> {
 }
 
 /**
- * lib-storage's `Upload` does not pass an abort signal to its requests, so the signal is
- * attached here. The DELETE (AbortMultipartUpload) is spared: it is what cleans up after an abort.
+ * The signal is attached to every request here, once, rather than at each `send` of the
+ * upload and the probe. The DELETE (AbortMultipartUpload) is spared: it is what cleans up after an abort.
  */
 const CLEANUP_AFTER_STOP_TIMEOUT_MS = 3000;
 

@@ -1,11 +1,19 @@
-// Streams one object into a bucket with lib-storage's Upload: a small body is one PutObject, a
-// larger one a multipart upload of `partSizeBytes` parts, `queueSize` in flight. Memory stays
-// near partSize x (queueSize + 1) whatever the body's size. On any failure the multipart upload
-// is aborted, so nothing partial is visible under the key and no upload stays open.
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+// Streams one object into a bucket: a body that fits in one part is one PutObject, a larger one
+// a multipart upload of `partSizeBytes` parts with `queueSize` in flight. The body's chunks are
+// copied once, into part buffers that are reused as soon as their part is stored, so memory is
+// partSize x (queueSize + 1) whatever the body's size, and no garbage part buffers pile up
+// waiting for a GC (lib-storage's Upload concatenated a fresh buffer per part). On any failure
+// the multipart upload is aborted, so nothing partial is visible and no upload stays open.
+import type { Readable } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type CompletedPart,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { classifyBodyError, classifyS3Error, S3OperationError, type S3ErrorContext } from './classify.js';
 import { createS3Client } from './client.js';
 import type { S3Target } from './s3-target.js';
@@ -31,6 +39,8 @@ export interface UploadObjectResult {
   bytes: number;
 }
 
+const MAX_PARTS = 10_000;
+
 /**
  * Throws S3OperationError with the classified error (see classify.ts): permanent S3 refusals,
  * retryable throttling and broken connections, a body stream that failed, an abort.
@@ -43,69 +53,193 @@ export async function uploadObject(input: UploadObjectInput): Promise<UploadObje
     endpoint: target.endpoint,
     region: target.region,
   };
-  const body = countBody(input.body, input.signal);
+  const body = watchBody(input.body, input.signal);
   let client: S3Client | null = null;
   try {
     client = await createS3Client(target, { requestTimeoutMs: input.requestTimeoutMs, signal: input.signal });
-    const upload = new Upload({
-      client,
-      params: {
-        Bucket: target.bucket,
-        Key: input.key,
-        Body: body.stream,
-        ContentType: input.contentType,
-        Metadata: input.metadata,
-      },
-      partSize: input.partSizeBytes,
-      queueSize: input.queueSize,
-      // lib-storage then sends AbortMultipartUpload when a part, the body or Complete fails.
-      leavePartsOnError: false,
-    });
-    const output = await upload.done();
-    await body.finished;
-    return { etag: output.ETag ?? '', bytes: body.bytes() };
+    const parts = readParts(input.body, input.partSizeBytes, createBufferPool(input.partSizeBytes));
+    const etag = await sendParts(client, input, parts);
+    return { etag, bytes: parts.bytes() };
   } catch (error) {
-    const bodyFailure = await body.release();
-    throw toOperationError(error, bodyFailure, input.signal, context);
+    throw toOperationError(error, body.release(), input.signal, context);
   } finally {
+    body.stopWatching();
     client?.destroy();
   }
 }
 
-interface CountedBody {
-  /** What the upload reads: the body's bytes, counted. */
-  stream: Transform;
-  bytes(): number;
-  finished: Promise<void>;
-  /** Stops reading the body; answers the body's own error if it failed before this call. */
-  release(): Promise<unknown>;
+/** One PutObject when the first part is also the last; else a multipart upload. */
+async function sendParts(client: S3Client, input: UploadObjectInput, parts: PartReader): Promise<string> {
+  const params = { Bucket: input.target.bucket, Key: input.key };
+  const first = await parts.next();
+  if (first.last) {
+    const put = new PutObjectCommand({
+      ...params,
+      Body: first.data,
+      ContentLength: first.data.length,
+      ContentType: input.contentType,
+      Metadata: input.metadata,
+    });
+    return (await client.send(put)).ETag ?? '';
+  }
+  const created = await client.send(new CreateMultipartUploadCommand({ ...params, ContentType: input.contentType, Metadata: input.metadata }));
+  const uploadId = created.UploadId;
+  if (uploadId === undefined) throw new Error('CreateMultipartUpload answered without an UploadId');
+  try {
+    const completed = await sendMultipartParts(client, { ...params, UploadId: uploadId }, first, parts, input.queueSize);
+    const output = await client.send(new CompleteMultipartUploadCommand({ ...params, UploadId: uploadId, MultipartUpload: { Parts: completed } }));
+    return output.ETag ?? '';
+  } catch (error) {
+    // In-flight parts have settled (sendMultipartParts waits for them), so none lands after this.
+    await client.send(new AbortMultipartUploadCommand({ ...params, UploadId: uploadId })).catch((abortError: unknown) => {
+      if (error instanceof Error && error.cause === undefined) error.cause = abortError;
+    });
+    throw error;
+  }
 }
 
-function countBody(body: Readable, signal: AbortSignal | undefined): CountedBody {
-  let bytes = 0;
-  const stream = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      bytes += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  // The body's own failure is remembered apart from S3's, so it is reported as what it is.
-  let bodyError: unknown = null;
-  body.on('error', (error: unknown) => {
-    bodyError ??= error;
-  });
-  // Its rejection is recorded by the listener above, or is the S3 failure that stopped reading.
-  const finished = pipeline(body, stream, { signal }).catch(() => undefined);
+interface PartParams { Bucket: string; Key: string; UploadId: string }
+
+/** Every part, `queueSize` in flight; waits for all of them before answering or throwing. */
+async function sendMultipartParts(
+  client: S3Client,
+  params: PartParams,
+  first: Part,
+  parts: PartReader,
+  queueSize: number,
+): Promise<CompletedPart[]> {
+  const completed: CompletedPart[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | null = null;
+  let part: Part = first;
+  for (let partNumber = 1; failure === null; partNumber++) {
+    if (partNumber > MAX_PARTS) throw new Error(`the body needs more than ${MAX_PARTS} parts of ${part.data.length} bytes`);
+    const sending = sendPart(client, params, part, partNumber).then(
+      (etag) => void (completed[partNumber - 1] = { PartNumber: partNumber, ETag: etag }),
+      (error: unknown) => void (failure ??= { error }),
+    );
+    inFlight.add(sending);
+    void sending.then(() => inFlight.delete(sending));
+    if (part.last) break;
+    if (inFlight.size >= queueSize) await Promise.race(inFlight);
+    if (failure !== null) break;
+    try {
+      part = await parts.next();
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  await Promise.all(inFlight);
+  if (failure !== null) throw (failure as { error: unknown }).error;
+  return completed;
+}
+
+async function sendPart(client: S3Client, params: PartParams, part: Part, partNumber: number): Promise<string> {
+  const output = await client.send(new UploadPartCommand({ ...params, PartNumber: partNumber, Body: part.data, ContentLength: part.data.length }));
+  if (output.ETag === undefined) throw new Error(`UploadPart ${partNumber} answered without an ETag`);
+  // Stored: its buffer takes the next part. A failed part's buffer is dropped, never reused.
+  part.release();
+  return output.ETag;
+}
+
+interface Part {
+  data: Buffer;
+  last: boolean;
+  /** Gives the part's buffer back to the pool once S3 has it. */
+  release(): void;
+}
+
+interface PartReader {
+  next(): Promise<Part>;
+  /** Bytes read from the body so far. */
+  bytes(): number;
+}
+
+interface BufferPool {
+  take(): Buffer;
+  give(buffer: Buffer): void;
+}
+
+/** Part buffers, reused: outside the V8 heap and never garbage while the upload runs. */
+function createBufferPool(size: number): BufferPool {
+  const free: Buffer[] = [];
   return {
-    stream,
-    bytes: () => bytes,
-    finished,
-    async release() {
-      // Read first: releasing the body errors it with a premature close, which is not its fault.
+    take: () => free.pop() ?? Buffer.allocUnsafeSlow(size),
+    give: (buffer) => void free.push(buffer),
+  };
+}
+
+/**
+ * The body cut into parts of exactly `partSize` bytes, the last one shorter (or empty for an
+ * empty body). A full part is handed out only once more bytes follow it, so `last` is known.
+ */
+function readParts(body: Readable, partSize: number, pool: BufferPool): PartReader {
+  const chunks = (body as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  let total = 0;
+  let pending: Buffer | null = null;
+  let pendingOffset = 0;
+  let ended = false;
+  const toPart = (buffer: Buffer, length: number, last: boolean): Part => ({
+    data: length === buffer.length ? buffer : buffer.subarray(0, length),
+    last,
+    release: () => pool.give(buffer),
+  });
+  return {
+    bytes: () => total,
+    async next() {
+      const buffer = pool.take();
+      let filled = 0;
+      for (;;) {
+        if (pending !== null) {
+          if (filled === partSize) return toPart(buffer, filled, false);
+          const copied = pending.copy(buffer, filled, pendingOffset, Math.min(pending.length, pendingOffset + partSize - filled));
+          filled += copied;
+          pendingOffset += copied;
+          if (pendingOffset === pending.length) pending = null;
+          continue;
+        }
+        const next = ended ? null : await chunks.next();
+        if (next === null || next.done === true) {
+          ended = true;
+          return toPart(buffer, filled, true);
+        }
+        const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
+        total += chunk.length;
+        pending = chunk.length === 0 ? null : chunk;
+        pendingOffset = 0;
+      }
+    },
+  };
+}
+
+interface WatchedBody {
+  /** Stops reading the body; answers the body's own error if it failed before this call. */
+  release(): unknown;
+  stopWatching(): void;
+}
+
+/** Remembers the body's own failure apart from S3's, and destroys it when the signal aborts. */
+function watchBody(body: Readable, signal: AbortSignal | undefined): WatchedBody {
+  let bodyError: unknown = null;
+  const onError = (error: unknown) => {
+    bodyError ??= error;
+  };
+  const onAbort = () => body.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' }));
+  body.on('error', onError);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  if (signal?.aborted === true) onAbort();
+  return {
+    release() {
+      // Read first: destroying the body now is not its fault.
       const failure = bodyError;
-      stream.destroy();
-      await finished;
+      body.destroy();
       return failure;
+    },
+    stopWatching() {
+      signal?.removeEventListener('abort', onAbort);
+      // Keeps a late error (after destroy) from being an uncaught 'error' event.
+      body.removeListener('error', onError);
+      body.on('error', () => undefined);
     },
   };
 }

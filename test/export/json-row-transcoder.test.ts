@@ -46,6 +46,19 @@ describe('createJsonRowTranscoder', () => {
     expectBothPaths([['{"a":"x\\ny\\r\\nz","b":{"t":"a\\nb"}}', 'x y z,"{""t"":""a\\nb""}",,,,,,\r\n']], true);
   });
 
+  it('copies compact nested values as they are, and converts the ones JSON.parse would change', () => {
+    const deep = `${'['.repeat(40)}1${']'.repeat(40)}`;
+    expectBothPaths([
+      ['{"a":{"n":"Nordisk, Store","r":20.4,"t":[true,null,{"x":[]}]}}', '"{""n"":""Nordisk, Store"",""r"":20.4,""t"":[true,null,{""x"":[]}]}",,,,,,,\r\n'],
+      // JSON.parse moves array-index keys first and keeps the last of repeated keys.
+      ['{"a":{"b":1,"2":2},"b":{"k":1,"k":2}}', '"{""2"":2,""b"":1}","{""k"":2}",,,,,,\r\n'],
+      ['{"a":{"b":1.50,"c":[1 ,2]}}', '"{""b"":1.5,""c"":[1,2]}",,,,,,,\r\n'],
+      // A lone surrogate: JSON.stringify writes it as an escape.
+      ['{"a":{"b":"\ud800"}}', '"{""b"":""\\ud800""}",,,,,,,\r\n'],
+      [`{"a":${deep}}`, `${deep},,,,,,,\r\n`],
+    ]);
+  });
+
   it('leaves repeated keys and text that is not an object to the slow path', () => {
     const transcode = createJsonRowTranscoder(columns, { noLineBreaks: false });
     for (const text of ['{"a":1,"a":2}', '{"\\u0061":1,"a":2}', '[1]', ' {"a":1}', '{"a":1', '{"a":1}x', '{"a" 1}', '{"a":nul}']) {

@@ -60,6 +60,30 @@ describe('uploadObject', () => {
     expect(await listOpenMultipartUploads(target)).toBe(0);
   });
 
+  it('uploads a body of exactly one part size as one PutObject, and one byte more as two parts', async () => {
+    proxy.reset();
+    const exact = randomBody(5 * MIB);
+    expect((await uploadObject(uploadInput(target, 'edge/exact.csv', exact.stream()))).bytes).toBe(5 * MIB);
+    expect((await readObject(target, 'edge/exact.csv')).body.equals(exact.data)).toBe(true);
+    expect(proxy.counts).toMatchObject({ PutObject: 1, CreateMultipartUpload: 0 });
+    proxy.reset();
+    const over = randomBody(5 * MIB + 1);
+    expect((await uploadObject(uploadInput(target, 'edge/over.csv', over.stream()))).bytes).toBe(5 * MIB + 1);
+    expect((await readObject(target, 'edge/over.csv')).body.equals(over.data)).toBe(true);
+    expect(proxy.counts).toMatchObject({ PutObject: 0, CreateMultipartUpload: 1, UploadPart: 2, CompleteMultipartUpload: 1 });
+  });
+
+  it('keeps parts in order when more parts than the queue reuse the same buffers', async () => {
+    proxy.reset();
+    // Eleven parts with two in flight: every part buffer is reused several times.
+    const body = randomBody(10 * 5 * MIB + 777);
+    const result = await uploadObject(uploadInput(target, 'big/eleven-parts.csv', body.stream(), { queueSize: 2 }));
+    expect(result.bytes).toBe(body.data.length);
+    expect((await readObject(target, 'big/eleven-parts.csv')).body.equals(body.data)).toBe(true);
+    expect(proxy.counts).toMatchObject({ CreateMultipartUpload: 1, UploadPart: 11, CompleteMultipartUpload: 1 });
+    expect(await listOpenMultipartUploads(target)).toBe(0);
+  });
+
   it('overwrites the same key on a second upload (a retry writes the same object)', async () => {
     await uploadObject(uploadInput(target, 'retry/same.csv', Readable.from(['first version, longer than the second\n'])));
     await uploadObject(uploadInput(target, 'retry/same.csv', Readable.from(['second\n'])));
