@@ -1,4 +1,6 @@
-// The export's fast path: a stored row's JSON text straight to its CSV record, without
+// The export's fast paths. createCsvRecordBuffer (the byte path, json-row-bytes.ts) takes most
+// rows; createJsonRowTranscoder (the string path, here) takes the rows it leaves.
+// The string path: a stored row's JSON text straight to its CSV record, without
 // JSON.parse of the whole row and without building the object. Plain strings, numbers,
 // booleans and nulls are copied from the text; only a string with escapes, a number not in
 // canonical form, or a nested value is converted on its own, through csv-encoder.ts. A row it
@@ -10,23 +12,23 @@ import { encodeText, encodeValue } from './csv-encoder.js';
 /** The CSV record (with CRLF) of a row's JSON text, or null when the slow path must do it. */
 export type JsonRowTranscoder = (text: string) => string | null;
 
-const QUOTE = 34; // "
-const BACKSLASH = 92;
-const COMMA = 44;
-const COLON = 58;
-const OPEN_BRACE = 123;
-const CLOSE_BRACE = 125;
-const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
-const SPACE = 32;
-const MINUS = 45;
-const DOT = 46;
-const ZERO = 48;
-const NINE = 57;
+export const QUOTE = 34; // "
+export const BACKSLASH = 92;
+export const COMMA = 44;
+export const COLON = 58;
+export const OPEN_BRACE = 123;
+export const CLOSE_BRACE = 125;
+export const OPEN_BRACKET = 91;
+export const CLOSE_BRACKET = 93;
+export const SPACE = 32;
+export const MINUS = 45;
+export const DOT = 46;
+export const ZERO = 48;
+export const NINE = 57;
 /** parseJsonPart's answer for text that is not valid JSON on its own. */
-const DECLINED = Symbol('declined');
+export const DECLINED = Symbol('declined');
 /** A decimal of up to 15 significant digits comes back from a double unchanged. */
-const MAX_PLAIN_DIGITS = 15;
+export const MAX_PLAIN_DIGITS = 15;
 
 export function createJsonRowTranscoder(columns: readonly string[], options: { noLineBreaks: boolean }): JsonRowTranscoder {
   const indexOfColumn = new Map<string, number>(columns.map((name, index) => [name, index]));
@@ -200,7 +202,7 @@ function encodeRawString(value: string): string {
 }
 
 /** One value's JSON text parsed on its own, or DECLINED when it is not valid alone. */
-function parseJsonPart(json: string): unknown {
+export function parseJsonPart(json: string): unknown {
   try {
     return JSON.parse(json) as unknown;
   } catch {
@@ -210,7 +212,7 @@ function parseJsonPart(json: string): unknown {
 }
 
 /** Deeper values are left to JSON.parse, so a pathological row cannot exhaust the stack. */
-const MAX_CANONICAL_DEPTH = 32;
+export const MAX_CANONICAL_DEPTH = 32;
 /** Objects up to this many keys look for a repeated key in a list; larger ones in a Set. */
 const SMALL_OBJECT_KEYS = 16;
 
@@ -219,12 +221,12 @@ const SMALL_OBJECT_KEYS = 16;
  * parse: compact (no whitespace), no escapes, well-formed UTF-16, canonical numbers, no
  * repeated keys and no keys starting with a digit (JSON.parse moves array-index keys first).
  */
-function isCanonicalJson(json: string): boolean {
+export function isCanonicalJson(json: string): boolean {
   if (json.includes('\\') || !isWellFormed(json)) return false;
   return scanCanonical(json, 0, 0) === json.length;
 }
 
-const isWellFormed: (text: string) => boolean =
+export const isWellFormed: (text: string) => boolean =
   typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
     ? (text) => (text as unknown as { isWellFormed(): boolean }).isWellFormed()
     : (text) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);

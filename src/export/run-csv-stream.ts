@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import type { ResultRow, Run, Squid } from '../domain/types.js';
 import type { Store } from '../storage/store.js';
 import { createCsvEncoder, type CsvEncoder } from './csv-encoder.js';
+import { createCsvRecordBuffer } from './json-row-bytes.js';
 import { createJsonRowTranscoder } from './json-row-transcoder.js';
 
 export interface RunCsvStreamOptions {
@@ -33,10 +34,10 @@ export interface RunCsvStream {
  */
 const DEFAULT_BATCH_ROWS = 1000;
 /**
- * Output chunk size in UTF-16 code units (so at least this many bytes): large enough that
- * per-chunk stream overhead vanishes next to encoding, small enough to keep memory flat.
+ * Output chunk size in bytes: large enough that per-chunk stream overhead vanishes next to
+ * encoding, small enough to keep memory flat.
  */
-const CHUNK_MIN_CHARS = 128 * 1024;
+const CHUNK_MIN_BYTES = 128 * 1024;
 
 export function createRunCsvStream(store: Store, run: Run, squid: Squid, options: RunCsvStreamOptions = {}): RunCsvStream {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_ROWS;
@@ -47,27 +48,27 @@ export function createRunCsvStream(store: Store, run: Run, squid: Squid, options
     // A run without columns (no rows, or only empty objects) exports as an empty object.
     if (columns.length === 0) return;
     const encoder = createCsvEncoder(columns, { noLineBreaks: squid.noLineBreaks });
-    // Most rows take the fast path; the others are parsed and encoded from the object.
+    // Most rows go from their UTF-8 bytes straight to the chunk's bytes; the byte path leaves a
+    // few to the string transcoder, and rows neither can read are parsed and encoded.
+    const records = createCsvRecordBuffer(columns, { noLineBreaks: squid.noLineBreaks });
     const transcodeRow = createJsonRowTranscoder(columns, { noLineBreaks: squid.noLineBreaks });
-    let pending = encoder.header();
+    records.appendText(encoder.header());
     let pendingRows = 0;
     const rows = store.streamRunResults(run.id, { unique: squid.exportUniqueResults, batchSize });
     for await (const batch of rows) {
       for (const row of batch) {
-        pending += transcodeRow(row.data) ?? encodeStoredRow(encoder, row);
+        if (!records.appendJsonRow(row.data)) records.appendText(transcodeRow(row.data) ?? encodeStoredRow(encoder, row));
         pendingRows++;
-        if (pending.length >= CHUNK_MIN_CHARS) {
-          yield takeChunk(pending, pendingRows);
-          pending = '';
+        if (records.byteLength() >= CHUNK_MIN_BYTES) {
+          yield takeChunk(records.takeChunk(), pendingRows);
           pendingRows = 0;
         }
       }
     }
-    if (pending.length > 0) yield takeChunk(pending, pendingRows);
+    if (records.byteLength() > 0) yield takeChunk(records.takeChunk(), pendingRows);
   }
 
-  function takeChunk(text: string, rowCount: number): Buffer {
-    const chunk = Buffer.from(text, 'utf8');
+  function takeChunk(chunk: Buffer, rowCount: number): Buffer {
     stats.rows += rowCount;
     stats.bytes += chunk.length;
     return chunk;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createCsvEncoder } from '../../src/export/csv-encoder.js';
+import { createCsvRecordBuffer, type CsvRecordBuffer } from '../../src/export/json-row-bytes.js';
 import { createJsonRowTranscoder } from '../../src/export/json-row-transcoder.js';
 
 const columns = ['a', 'b', 'c', '__proto__', 'constructor', 'k l', 'é', 'q"k'];
@@ -9,11 +10,30 @@ function slowPath(text: string, noLineBreaks = false): string {
   return createCsvEncoder(columns, { noLineBreaks }).row(JSON.parse(text) as Record<string, unknown>);
 }
 
-function expectBothPaths(cases: Array<[string, string]>, noLineBreaks = false): void {
+/** The byte path's record for `text` as bytes, or null when it declines (appending nothing). */
+function appendRecord(records: CsvRecordBuffer, text: string): Buffer | null {
+  if (records.appendJsonRow(text)) return records.takeChunk();
+  expect(records.byteLength(), text).toBe(0);
+  return null;
+}
+
+function expectSameBytes(record: Buffer, csv: string, text: string): void {
+  const expected = Buffer.from(csv, 'utf8');
+  // The text first, for a readable difference; then the bytes, which the text may hide.
+  expect(record.toString('utf8'), text).toBe(expected.toString('utf8'));
+  expect(record.equals(expected), text).toBe(true);
+}
+
+/** All three paths give `csv`; the byte path may decline only the `declined` texts. */
+function expectBothPaths(cases: Array<[string, string]>, noLineBreaks = false, declined: string[] = []): void {
   const transcode = createJsonRowTranscoder(columns, { noLineBreaks });
+  const records = createCsvRecordBuffer(columns, { noLineBreaks });
   for (const [text, csv] of cases) {
     expect(transcode(text), text).toBe(csv);
     expect(slowPath(text, noLineBreaks), text).toBe(csv);
+    const record = appendRecord(records, text);
+    if (record === null) expect(declined, text).toContain(text);
+    else expectSameBytes(record, csv, text);
   }
 }
 
@@ -28,7 +48,7 @@ describe('createJsonRowTranscoder', () => {
       ['{}', ',,,,,,,\r\n'],
       ['{"a":"end "}', '"end ",,,,,,,\r\n'],
       ['{"b":0.000001,"c":123456789012345}', ',0.000001,123456789012345,,,,,\r\n'],
-    ]);
+    ], false, ['{ "c" : null ,\t"a": " lead", "b": -12.5 }  ', '{"é":"🦑 שלום","k l":"a,b","a":""}']);
   });
 
   it('converts escaped strings, escaped keys, other number forms and nested values one by one', () => {
@@ -42,7 +62,7 @@ describe('createJsonRowTranscoder', () => {
       ['{"a": { "b" : [ 1.0, 1e2, {"c,d": "}]\\""} ] , "2": null }}', '"{""2"":null,""b"":[1,100,{""c,d"":""}]\\""""}]}",,,,,,,\r\n'],
       ['{"a":[],"c":{}}', '[],,{},,,,,\r\n'],
       ['{"a":["x",1,true,null],"b":["y", 1.0],"c":[[]]}', '"[""x"",1,true,null]","[""y"",1]",[[]],,,,,\r\n'],
-    ]);
+    ], false, ['{"a":"line\\r\\nbreak\\\\","q\\"k":"\\u00e9"}', '{"\\u0061":1,"b":1.0,"c":1e3}']);
     expectBothPaths([['{"a":"x\\ny\\r\\nz","b":{"t":"a\\nb"}}', 'x y z,"{""t"":""a\\nb""}",,,,,,\r\n']], true);
   });
 
@@ -56,7 +76,7 @@ describe('createJsonRowTranscoder', () => {
       // A lone surrogate: JSON.stringify writes it as an escape.
       ['{"a":{"b":"\ud800"}}', '"{""b"":""\\ud800""}",,,,,,,\r\n'],
       [`{"a":${deep}}`, `${deep},,,,,,,\r\n`],
-    ]);
+    ], false, ['{"a":{"b":"\ud800"}}']);
   });
 
   it('leaves repeated keys and text that is not an object to the slow path', () => {
@@ -66,13 +86,45 @@ describe('createJsonRowTranscoder', () => {
     }
   });
 
+  it('writes escapes, number forms and nested values as bytes, the same as the slow path', () => {
+    for (const noLineBreaks of [false, true]) {
+      const records = createCsvRecordBuffer(columns, { noLineBreaks });
+      for (const text of [
+        '{"a":"\\u00e9\\u6771\\ud83e\\udd91","b":"\\ud800 lone","c":"x\\udc00"}',
+        '{"a":"\\u000d\\u000a\\r\\r\\n\\n","b":"\\u0022\\u002c","c":"\\u0020lead\\/"}',
+        '{"a":"\\b\\f\\t\\u001f","b":"end\\r","c":"\\nstart"}',
+        '{"a":{"t":"a\\"b\\u001f\\n"},"b":["\\u00e9"],"c":[0.0000001,1E2]}',
+        '{"a":[1],"b":{},"c":{"b":1,"2":2},"k l":[true,false,null,-0.5]}',
+        '{"a":1E+2,"b":-0.0,"c":1e21,"k l":5e-324,"é":-0}',
+        '{"other":{"x":[1,"]}"]},"b":"gap","other2":"\\"","é":""}',
+        '{"a":"","b":" ","c":"a b","k l":", "}',
+      ]) {
+        const record = appendRecord(records, text);
+        expect(record, text).not.toBeNull();
+        expectSameBytes(record as Buffer, slowPath(text, noLineBreaks), text);
+      }
+    }
+  });
+
+  it('declines in the byte path what only the string or slow path reads, even after a longer row', () => {
+    const records = createCsvRecordBuffer(columns, { noLineBreaks: false });
+    const long = `{"a":"${'x'.repeat(500)}","b":[${'1,'.repeat(100)}1],"c":"y"}`;
+    for (const text of ['{"a":1,"a":2}', '{"b":1,"a":2}', '{"\\u0061":1}', '{"q\\"k":1}', '{"a":"\ud800"}', '[1]', ' {"a":1}', '{"a":1', '{"a":"x', '{"a":[1', '{"a":1}x', '{"a" 1}', '{"a":nul}', '{"a":tru}', '{"a":01}', '{"a":1.}', '{"a":"\\x"}', '{"a":"\\u12"}', '{"a":{"b":1]}', '{"a":1,}']) {
+      expect(appendRecord(records, long)).not.toBeNull();
+      expect(appendRecord(records, text), text).toBeNull();
+    }
+  });
+
   it('gives the same bytes as the slow path for many random rows, with and without line breaks', () => {
     const random = createRandom(42);
     for (const noLineBreaks of [false, true]) {
       const transcode = createJsonRowTranscoder(columns, { noLineBreaks });
+      const records = createCsvRecordBuffer(columns, { noLineBreaks });
       let fast = 0;
       for (let i = 0; i < 20_000; i++) {
         const text = randomRowText(random);
+        const record = appendRecord(records, text);
+        if (record !== null) expectSameBytes(record, slowPath(text, noLineBreaks), text);
         const quick = transcode(text);
         if (quick === null) continue;
         fast++;
@@ -80,6 +132,19 @@ describe('createJsonRowTranscoder', () => {
       }
       // Only repeated keys may decline here: most rows must take the fast path.
       expect(fast).toBeGreaterThan(15_000);
+    }
+  });
+
+  it('takes every random row whose plain keys come in column order, with the slow path\'s bytes', () => {
+    const random = createRandom(7);
+    for (const noLineBreaks of [false, true]) {
+      const records = createCsvRecordBuffer(columns, { noLineBreaks });
+      for (let i = 0; i < 20_000; i++) {
+        const text = randomOrderedRowText(random);
+        const record = appendRecord(records, text);
+        expect(record, text).not.toBeNull();
+        expectSameBytes(record as Buffer, slowPath(text, noLineBreaks), text);
+      }
     }
   });
 });
@@ -104,6 +169,11 @@ const nestedTexts = [
   '{"n":1}', '[1,"a,b"]', '[]', '{}', '{ "2" : 1.0, "b": [ 1e2, "]}" ] }', '[{"a":"x\\"y\\n"}]', '["x","y z"]',
   '[1.0]', '[true,null,-0.5,"é"]', '[1, 2]', '["a\\"b"]', '[[1]]', '[{"a":1}]', '[-0]', '[1e3,2]', '{"a":1,"a":2}',
 ];
+/** Strings and numbers as other JSON writers send them (escaped, exponents). */
+const otherValueTexts = [
+  '"\\u00e9"', '"\\ud83e\\udd91 x"', '"\\ud800"', '"a\\u000d\\u000ab"', '"\\/"', '"\\u0022,"', '" \\u0020"', '"\\u001F"',
+  '1E+2', '-0.0', '0.0000001', '1e21', '5e-324', '{"t":"\\u001f\\"x"}', '["\\u00e9"]', '[0.0000001]', '{"b":1,"2":2}', '[1,[2,{"c":[]}]]',
+];
 const spaces = ['', '', '', ' ', '\t', '\r\n '];
 
 function randomValueText(random: Random): string {
@@ -113,8 +183,9 @@ function randomValueText(random: Random): string {
     return JSON.stringify(Array.from({ length }, () => pick(random, stringPieces)).join(''));
   }
   if (kind < 0.8) return pick(random, numberTexts);
-  if (kind < 0.9) return pick(random, ['true', 'false', 'null']);
-  return pick(random, nestedTexts);
+  if (kind < 0.85) return pick(random, ['true', 'false', 'null']);
+  if (kind < 0.93) return pick(random, nestedTexts);
+  return pick(random, otherValueTexts);
 }
 
 function randomRowText(random: Random): string {
@@ -124,5 +195,18 @@ function randomRowText(random: Random): string {
     const space = pick(random, spaces);
     return `${space}${pick(random, keys)}${space}:${space}${randomValueText(random)}${space}`;
   });
+  return `{${fields.join(',')}}${pick(random, spaces)}`;
+}
+
+/** A row with plain keys in column order (some left out), and keys that are not columns. */
+function randomOrderedRowText(random: Random): string {
+  const fields: string[] = [];
+  for (const key of columns) {
+    // A key JSON writes with escapes (q"k) is left to the string path.
+    if (random() < 0.4 || JSON.stringify(key) !== `"${key}"`) continue;
+    const space = pick(random, spaces);
+    if (random() < 0.1) fields.push(`"other${fields.length}":${randomValueText(random)}`);
+    fields.push(`${space}${JSON.stringify(key)}${space}:${space}${randomValueText(random)}${space}`);
+  }
   return `{${fields.join(',')}}${pick(random, spaces)}`;
 }

@@ -1,0 +1,549 @@
+// The byte path, in front of the string path (json-row-transcoder.ts): a row's UTF-8 bytes straight
+// into the chunk's bytes, one pass, no string per field and no UTF-8 conversion of the output. JSON's
+// structure is ASCII and UTF-8 never puts an ASCII byte inside a multi-byte character, so
+// fields are copied byte by byte. It takes rows whose column keys come in column order (gaps and
+// unknown keys allowed) with plain keys; it converts escapes, non-canonical numbers and
+// non-canonical nested values (through JSON.parse, one value at a time). Anything else (keys
+// out of order or repeated, escaped keys, lone surrogates) is left to the caller, which then
+// appends what the string path gives.
+import { encodeValue } from './csv-encoder.js';
+import {
+  BACKSLASH,
+  CLOSE_BRACE,
+  CLOSE_BRACKET,
+  COLON,
+  COMMA,
+  DECLINED,
+  DOT,
+  MAX_PLAIN_DIGITS,
+  MINUS,
+  NINE,
+  OPEN_BRACE,
+  OPEN_BRACKET,
+  QUOTE,
+  SPACE,
+  ZERO,
+  MAX_CANONICAL_DEPTH,
+  isWellFormed,
+  parseJsonPart,
+} from './json-row-transcoder.js';
+
+/** Appends CSV records as UTF-8 to a buffer, from which the export takes its chunks. */
+export interface CsvRecordBuffer {
+  /** Appends the record of a row's JSON text; false (nothing appended) when another path must. */
+  appendJsonRow(text: string): boolean;
+  /** Appends text (the header, a record made by another path) as UTF-8. */
+  appendText(text: string): void;
+  /** Bytes appended since the last takeChunk. */
+  byteLength(): number;
+  /** The bytes appended since the last takeChunk, in a Buffer of their own. */
+  takeChunk(): Buffer;
+}
+
+const CR = 13;
+const LF = 10;
+const TAB = 9;
+const LOWER_E = 101;
+const UPPER_E = 69;
+const PLUS = 43;
+const BYTES_TRUE = Buffer.from('true');
+const BYTES_FALSE = Buffer.from('false');
+const BYTES_NULL = Buffer.from('null');
+/** Bytes that end a plain run inside a string: control characters (and the row's 0 sentinel), `"`, `\\`. */
+const CANONICAL_STRING_STOPS = new Uint8Array(256).fill(1, 0, SPACE);
+CANONICAL_STRING_STOPS[QUOTE] = 1;
+CANONICAL_STRING_STOPS[BACKSLASH] = 1;
+/** The same, and `,`, which makes a CSV field quoted. */
+const STRING_STOPS = CANONICAL_STRING_STOPS.slice();
+STRING_STOPS[COMMA] = 1;
+/** How many columns from the expected one a key is compared with in place, before a lookup. */
+const GUESSED_COLUMNS = 4;
+/** Objects with more keys than this are checked for repeated keys by JSON.parse instead. */
+const MAX_LISTED_KEYS = 64;
+
+export function createCsvRecordBuffer(columns: readonly string[], options: { noLineBreaks: boolean }): CsvRecordBuffer {
+  const count = columns.length;
+  const noLineBreaks = options.noLineBreaks;
+  const indexOfColumn = new Map<string, number>(columns.map((name, index) => [name, index]));
+  // Each column's key token (`"name"`) as UTF-8, compared in place; null when JSON escapes it.
+  const keyTokens = columns.map((name) => (JSON.stringify(name) === `"${name}"` && isWellFormed(name) ? Buffer.from(`"${name}"`) : null));
+  let src = Buffer.allocUnsafe(64 * 1024);
+  let end = 0; // src[end] is always 0: a byte no scan accepts, so no scan runs past the row
+  let out = Buffer.allocUnsafe(256 * 1024);
+  let w = 0;
+  let quoteField = false;
+  let crSpaceAt = -1; // where a CR, written as a space under noLineBreaks, ended: its LF adds nothing
+  let numberIsCanonical = false;
+  let keyEndAt = 0; // where the key readColumn read ends
+  const keyStarts: number[] = [];
+  const keyEnds: number[] = [];
+  let keyCount = 0;
+
+  function ensure(bytes: number): void {
+    if (w + bytes <= out.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(out.length * 2, w + bytes));
+    out.copy(bigger, 0, 0, w);
+    out = bigger;
+  }
+
+  function appendText(text: string): void {
+    ensure(text.length * 3);
+    w += out.write(text, w, 'utf8');
+  }
+
+  function appendJsonRow(text: string): boolean {
+    // A lone surrogate reads as U+FFFD in UTF-8, but JSON.stringify escapes it in nested values.
+    if (count === 0 || !isWellFormed(text)) return false;
+    if (text.length * 3 + 1 > src.length) src = Buffer.allocUnsafe(text.length * 3 + 1);
+    end = src.write(text, 0, 'utf8');
+    src[end] = 0;
+    ensure(2 * end + count + 4);
+    const start = w;
+    if (writeRecord()) return true;
+    w = start;
+    return false;
+  }
+
+  function writeRecord(): boolean {
+    if (src[0] !== OPEN_BRACE) return false;
+    let pos = skipSpaceBytes(src, 1);
+    let commas = 0;
+    let next = 0; // the lowest column the next key may fill
+    if (src[pos] !== CLOSE_BRACE) {
+      for (;;) {
+        const column = readColumn(pos, next);
+        if (column === -2) return false;
+        pos = skipSpaceBytes(src, keyEndAt);
+        if (src[pos] !== COLON) return false;
+        pos = skipSpaceBytes(src, pos + 1);
+        if (column === -1) pos = skipValueBytes(src, pos);
+        else {
+          // A repeated key (JSON.parse keeps the last) or one out of column order.
+          if (column < next) return false;
+          for (; commas < column; commas++) out[w++] = COMMA;
+          next = column + 1;
+          pos = writeValue(pos);
+        }
+        if (pos === -1) return false;
+        pos = skipSpaceBytes(src, pos);
+        if (src[pos] === CLOSE_BRACE) break;
+        if (src[pos] !== COMMA) return false;
+        pos = skipSpaceBytes(src, pos + 1);
+      }
+    }
+    if (skipSpaceBytes(src, pos + 1) !== end) return false;
+    for (; commas < count - 1; commas++) out[w++] = COMMA;
+    out[w++] = CR;
+    out[w++] = LF;
+    return true;
+  }
+
+  /** The column of the key at `pos` (its end in keyEndAt): -1 when none, -2 to decline the row. */
+  function readColumn(pos: number, guess: number): number {
+    // Rows mostly list their keys in column order, some leaving a few out.
+    for (let column = guess; column < count && column < guess + GUESSED_COLUMNS; column++) {
+      const token = keyTokens[column];
+      if (token !== null && token !== undefined && matchesAt(src, pos, token)) {
+        keyEndAt = pos + token.length;
+        return column;
+      }
+    }
+    if (src[pos] !== QUOTE) return -2;
+    let q = pos + 1;
+    for (;;) {
+      const c = src[q]!;
+      if (c === QUOTE) break;
+      if (c === BACKSLASH || c < SPACE) return -2;
+      q++;
+    }
+    keyEndAt = q + 1;
+    return indexOfColumn.get(src.toString('utf8', pos + 1, q)) ?? -1;
+  }
+
+  function writeValue(pos: number): number {
+    const first = src[pos];
+    if (first === QUOTE) return writeString(pos);
+    if (first === OPEN_BRACE || first === OPEN_BRACKET) return writeNested(pos);
+    if (first === 116) return copyLiteral(pos, BYTES_TRUE);
+    if (first === 102) return copyLiteral(pos, BYTES_FALSE);
+    if (first === 110) return matchesAt(src, pos, BYTES_NULL) ? pos + 4 : -1;
+    const numberEnd = scanNumber(pos);
+    if (numberEnd === -1) return -1;
+    if (numberIsCanonical) {
+      for (let q = pos; q < numberEnd; q++) out[w++] = src[q]!;
+      return numberEnd;
+    }
+    // Number() reads a JSON number to the same double as JSON.parse.
+    const field = encodeValue(Number(src.toString('latin1', pos, numberEnd)), noLineBreaks);
+    ensure(field.length + 2 * end + count + 4);
+    w += out.write(field, w, 'latin1');
+    return numberEnd;
+  }
+
+  function copyLiteral(pos: number, literal: Buffer): number {
+    if (!matchesAt(src, pos, literal)) return -1;
+    for (let i = 0; i < literal.length; i++) out[w++] = literal[i]!;
+    return pos + literal.length;
+  }
+
+  /** The end of the JSON number at `pos` (numberIsCanonical: JSON.stringify writes it so), or -1. */
+  function scanNumber(pos: number): number {
+    let q = src[pos] === MINUS ? pos + 1 : pos;
+    const intStart = q;
+    if (src[q] === ZERO) q++;
+    else while (isDigitByte(src[q]!)) q++;
+    const intDigits = q - intStart;
+    if (intDigits === 0) return -1;
+    let canonical = intDigits <= MAX_PLAIN_DIGITS;
+    if (src[q] === DOT) {
+      const fracStart = ++q;
+      while (isDigitByte(src[q]!)) q++;
+      const fracDigits = q - fracStart;
+      if (fracDigits === 0) return -1;
+      if (src[q - 1] === ZERO || intDigits + fracDigits > MAX_PLAIN_DIGITS) canonical = false;
+      // 0.000000x and smaller print in exponent form (ECMA-262 Number::toString).
+      if (src[intStart] === ZERO && fracDigits > 6 && isZeroRun(src, fracStart, 6)) canonical = false;
+    } else if (intDigits === 1 && src[intStart] === ZERO && intStart !== pos) canonical = false; // -0
+    if (src[q] === LOWER_E || src[q] === UPPER_E) {
+      canonical = false;
+      q++;
+      if (src[q] === PLUS || src[q] === MINUS) q++;
+      const expStart = q;
+      while (isDigitByte(src[q]!)) q++;
+      if (q === expStart) return -1;
+    }
+    numberIsCanonical = canonical;
+    return q;
+  }
+
+  function writeString(pos: number): number {
+    const fieldStart = w;
+    quoteField = false;
+    crSpaceAt = -1;
+    let q = pos + 1;
+    for (;;) {
+      q = copyPlainRun(q, STRING_STOPS);
+      const c = src[q]!;
+      if (c === QUOTE) break;
+      if (c === BACKSLASH) {
+        q = writeEscape(q);
+        if (q === -1) return -1;
+        continue;
+      }
+      if (c !== COMMA) return -1; // a control character, or the end of the row
+      quoteField = true;
+      out[w++] = c;
+      q++;
+    }
+    if (w > fieldStart && (quoteField || out[fieldStart] === SPACE || out[w - 1] === SPACE)) {
+      out.copyWithin(fieldStart + 1, fieldStart, w);
+      out[fieldStart] = QUOTE;
+      w += 2;
+      out[w - 1] = QUOTE;
+    }
+    return q + 1;
+  }
+
+  /** Copies bytes from `pos` up to the first one marked in `stops`; where it stopped. */
+  function copyPlainRun(pos: number, stops: Uint8Array): number {
+    // Locals, not the closure's variables: this loop runs once per byte of most fields.
+    const bytes = src;
+    const target = out;
+    let q = pos;
+    let o = w;
+    for (;;) {
+      const c = bytes[q]!;
+      if (stops[c] === 1) break;
+      target[o++] = c;
+      q++;
+    }
+    w = o;
+    return q;
+  }
+
+  /** Writes the character of the escape at `pos`; the position after it, or -1. */
+  function writeEscape(pos: number): number {
+    const e = src[pos + 1];
+    switch (e) {
+      case QUOTE: writeUnit(QUOTE); return pos + 2;
+      case BACKSLASH: out[w++] = BACKSLASH; return pos + 2;
+      case 47: out[w++] = 47; return pos + 2; // \/
+      case 98: out[w++] = 8; return pos + 2; // \b
+      case 102: out[w++] = 12; return pos + 2; // \f
+      case 116: out[w++] = TAB; return pos + 2; // \t
+      case 110: writeUnit(LF); return pos + 2; // \n
+      case 114: writeUnit(CR); return pos + 2; // \r
+      case 117: break; // \u
+      default: return -1;
+    }
+    const unit = readHex4(src, pos + 2);
+    if (unit === -1) return -1;
+    if (unit >= 0xd800 && unit <= 0xdbff && src[pos + 6] === BACKSLASH && src[pos + 7] === 117) {
+      const low = readHex4(src, pos + 8);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        writeCodePoint(0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00));
+        return pos + 12;
+      }
+    }
+    // A lone surrogate: JSON.parse keeps it, and UTF-8 writes it as U+FFFD.
+    writeCodePoint(unit >= 0xd800 && unit <= 0xdfff ? 0xfffd : unit);
+    return pos + 6;
+  }
+
+  /** One character from an escape, with CSV's quoting and the no_line_breaks rule. */
+  function writeUnit(unit: number): void {
+    if (unit === QUOTE) {
+      out[w++] = QUOTE;
+      out[w++] = QUOTE;
+      quoteField = true;
+    } else if ((unit === LF || unit === CR) && noLineBreaks) {
+      // CRLF becomes one space, as csv-encoder.ts's LINE_BREAKS does.
+      if (unit === LF && crSpaceAt === w) {
+        crSpaceAt = -1;
+        return;
+      }
+      out[w++] = SPACE;
+      if (unit === CR) crSpaceAt = w;
+    } else {
+      if (unit === LF || unit === CR || unit === COMMA) quoteField = true;
+      out[w++] = unit;
+    }
+  }
+
+  function writeCodePoint(code: number): void {
+    if (code < 0x80) writeUnit(code);
+    else if (code < 0x800) {
+      out[w++] = 0xc0 | (code >> 6);
+      out[w++] = 0x80 | (code & 0x3f);
+    } else if (code < 0x10000) {
+      out[w++] = 0xe0 | (code >> 12);
+      out[w++] = 0x80 | ((code >> 6) & 0x3f);
+      out[w++] = 0x80 | (code & 0x3f);
+    } else {
+      out[w++] = 0xf0 | (code >> 18);
+      out[w++] = 0x80 | ((code >> 12) & 0x3f);
+      out[w++] = 0x80 | ((code >> 6) & 0x3f);
+      out[w++] = 0x80 | (code & 0x3f);
+    }
+  }
+
+  /** A nested value: copied (quotes doubled) when already canonical, else parsed and encoded. */
+  function writeNested(pos: number): number {
+    const fieldStart = w;
+    w++; // room for the opening quote
+    quoteField = false;
+    keyCount = 0;
+    const valueEnd = copyCanonical(pos, 0);
+    if (valueEnd !== -1) {
+      if (quoteField) {
+        out[fieldStart] = QUOTE;
+        out[w++] = QUOTE;
+      } else {
+        out.copyWithin(fieldStart, fieldStart + 1, w);
+        w--;
+      }
+      return valueEnd;
+    }
+    w = fieldStart;
+    const nestedEnd = skipValueBytes(src, pos);
+    if (nestedEnd === -1) return -1;
+    const value = parseJsonPart(src.toString('utf8', pos, nestedEnd));
+    if (value === DECLINED) return -1;
+    const field = encodeValue(value, noLineBreaks);
+    ensure(field.length * 3 + 2 * end + count + 4);
+    w += out.write(field, w, 'utf8');
+    return nestedEnd;
+  }
+
+  /** Copies the canonical value at `pos` (see isCanonicalJson) doubling `"`; its end, or -1. */
+  function copyCanonical(pos: number, depth: number): number {
+    const first = src[pos];
+    if (first === QUOTE) return copyCanonicalString(pos);
+    if (first === OPEN_BRACKET) return depth >= MAX_CANONICAL_DEPTH ? -1 : copyCanonicalArray(pos, depth);
+    if (first === OPEN_BRACE) return depth >= MAX_CANONICAL_DEPTH ? -1 : copyCanonicalObject(pos, depth);
+    if (first === 116) return copyLiteral(pos, BYTES_TRUE);
+    if (first === 102) return copyLiteral(pos, BYTES_FALSE);
+    if (first === 110) return copyLiteral(pos, BYTES_NULL);
+    const numberEnd = scanNumber(pos);
+    if (numberEnd === -1 || !numberIsCanonical) return -1;
+    for (let q = pos; q < numberEnd; q++) out[w++] = src[q]!;
+    return numberEnd;
+  }
+
+  function copyCanonicalString(pos: number): number {
+    out[w++] = QUOTE;
+    out[w++] = QUOTE;
+    quoteField = true;
+    let q = pos + 1;
+    for (;;) {
+      q = copyPlainRun(q, CANONICAL_STRING_STOPS);
+      const c = src[q]!;
+      if (c === QUOTE) break;
+      if (c === BACKSLASH) {
+        const length = canonicalEscapeLength(src, q);
+        if (length === 0) return -1;
+        if (src[q + 1] === QUOTE) {
+          out[w++] = BACKSLASH;
+          out[w++] = QUOTE;
+          out[w++] = QUOTE;
+        } else for (let i = 0; i < length; i++) out[w++] = src[q + i]!;
+        q += length;
+        continue;
+      }
+      return -1; // a control character, or the end of the row
+    }
+    out[w++] = QUOTE;
+    out[w++] = QUOTE;
+    return q + 1;
+  }
+
+  function copyCanonicalArray(pos: number, depth: number): number {
+    out[w++] = OPEN_BRACKET;
+    let q = pos + 1;
+    if (src[q] !== CLOSE_BRACKET) {
+      for (;;) {
+        q = copyCanonical(q, depth + 1);
+        if (q === -1) return -1;
+        if (src[q] === CLOSE_BRACKET) break;
+        if (src[q] !== COMMA) return -1;
+        out[w++] = COMMA;
+        quoteField = true;
+        q++;
+      }
+    }
+    out[w++] = CLOSE_BRACKET;
+    return q + 1;
+  }
+
+  function copyCanonicalObject(pos: number, depth: number): number {
+    out[w++] = OPEN_BRACE;
+    let q = pos + 1;
+    const firstKey = keyCount;
+    if (src[q] !== CLOSE_BRACE) {
+      for (;;) {
+        // JSON.parse moves array-index keys first: leave digit-first keys to it.
+        if (src[q] !== QUOTE || isDigitByte(src[q + 1]!)) return -1;
+        const keyStart = q;
+        q = copyCanonicalString(q);
+        if (q === -1 || isListedKey(firstKey, keyStart, q)) return -1;
+        keyStarts[keyCount] = keyStart;
+        keyEnds[keyCount++] = q;
+        if (src[q] !== COLON) return -1;
+        out[w++] = COLON;
+        q = copyCanonical(q + 1, depth + 1);
+        if (q === -1) return -1;
+        if (src[q] === CLOSE_BRACE) break;
+        if (src[q] !== COMMA) return -1;
+        out[w++] = COMMA;
+        q++;
+      }
+    }
+    keyCount = firstKey;
+    out[w++] = CLOSE_BRACE;
+    return q + 1;
+  }
+
+  /** True when the key src[start, stop) repeats one of this object's keys (or there are too many to list). */
+  function isListedKey(firstKey: number, start: number, stop: number): boolean {
+    if (keyCount - firstKey >= MAX_LISTED_KEYS) return true;
+    for (let k = firstKey; k < keyCount; k++) {
+      if (keyEnds[k]! - keyStarts[k]! === stop - start && src.compare(src, start, stop, keyStarts[k], keyEnds[k]) === 0) return true;
+    }
+    return false;
+  }
+
+  return { appendJsonRow, appendText, byteLength: () => w, takeChunk };
+
+  function takeChunk(): Buffer {
+    const chunk = Buffer.allocUnsafe(w);
+    out.copy(chunk, 0, 0, w);
+    w = 0;
+    return chunk;
+  }
+}
+
+function matchesAt(bytes: Buffer, pos: number, token: Buffer): boolean {
+  for (let i = 0; i < token.length; i++) if (bytes[pos + i] !== token[i]) return false;
+  return true;
+}
+
+function isDigitByte(code: number): boolean {
+  return code >= ZERO && code <= NINE;
+}
+
+function isZeroRun(bytes: Buffer, from: number, length: number): boolean {
+  for (let i = from; i < from + length; i++) if (bytes[i] !== ZERO) return false;
+  return true;
+}
+
+function skipSpaceBytes(bytes: Buffer, from: number): number {
+  let pos = from;
+  for (;;) {
+    const code = bytes[pos];
+    if (code !== SPACE && code !== LF && code !== CR && code !== TAB) return pos;
+    pos++;
+  }
+}
+
+/** The end of the value at `pos` (not checked further), or -1 when the row ends first. */
+function skipValueBytes(bytes: Buffer, pos: number): number {
+  const first = bytes[pos];
+  if (first === QUOTE) return skipStringBytes(bytes, pos);
+  let q = pos;
+  if (first !== OPEN_BRACE && first !== OPEN_BRACKET) {
+    for (;;) {
+      const c = bytes[q];
+      if (c === COMMA || c === CLOSE_BRACE || c === CLOSE_BRACKET || c === SPACE || c === LF || c === CR || c === TAB || c === 0) return q === pos ? -1 : q;
+      q++;
+    }
+  }
+  let depth = 0;
+  for (;;) {
+    const c = bytes[q];
+    if (c === QUOTE) {
+      q = skipStringBytes(bytes, q);
+      if (q === -1) return -1;
+      continue;
+    }
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      if (--depth === 0) return q + 1;
+    } else if (c === 0) return -1;
+    q++;
+  }
+}
+
+function skipStringBytes(bytes: Buffer, pos: number): number {
+  let q = pos + 1;
+  for (;;) {
+    const c = bytes[q];
+    if (c === QUOTE) return q + 1;
+    if (c === 0) return -1;
+    q += c === BACKSLASH && bytes[q + 1] !== 0 ? 2 : 1;
+  }
+}
+
+/** The length of the escape at `pos` when JSON.stringify writes it so, else 0. */
+function canonicalEscapeLength(bytes: Buffer, pos: number): number {
+  const e = bytes[pos + 1];
+  if (e === QUOTE || e === BACKSLASH || e === 98 || e === 102 || e === 110 || e === 114 || e === 116) return 2;
+  if (e !== 117 || bytes[pos + 2] !== ZERO || bytes[pos + 3] !== ZERO) return 0;
+  // \u00XX in lower case, for a control character without a short escape.
+  const high = bytes[pos + 4];
+  const low = bytes[pos + 5]!;
+  const lowValue = isDigitByte(low) ? low - ZERO : low >= 97 && low <= 102 ? low - 87 : -1;
+  if (lowValue === -1 || (high !== ZERO && high !== 49)) return 0;
+  const unit = (high === ZERO ? 0 : 16) + lowValue;
+  return unit === 8 || unit === 9 || unit === 10 || unit === 12 || unit === 13 ? 0 : 6;
+}
+
+function readHex4(bytes: Buffer, pos: number): number {
+  let value = 0;
+  for (let i = pos; i < pos + 4; i++) {
+    const c = bytes[i]!;
+    const digit = isDigitByte(c) ? c - ZERO : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (digit === -1) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
