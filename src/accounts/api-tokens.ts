@@ -1,5 +1,6 @@
 // API tokens and the default account. Tokens are 40 random hex characters, like Lobstr's keys,
 // and only their SHA-256 hash is stored.
+import * as crypto from 'node:crypto';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../domain/clock.js';
 import type { Account } from '../domain/types.js';
@@ -12,7 +13,12 @@ export function generateApiToken(): string {
   return randomBytes(20).toString('hex');
 }
 
+// crypto.hash (Node 20.12+) hashes in one call, a third of createHash's cost; every API request
+// hashes its token. Read from the namespace so that older Node 20 releases fall back.
+const oneShotHash = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 export function hashApiToken(token: string): string {
+  if (oneShotHash !== undefined) return oneShotHash('sha256', token, 'hex');
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
@@ -48,4 +54,41 @@ export async function issueApiToken(store: Store, clock: Clock, accountName?: st
   const token = generateApiToken();
   await store.addApiToken(account.id, hashApiToken(token), clock());
   return { account, token };
+}
+
+/**
+ * How long a token -> account answer is reused without asking the store. Short on purpose:
+ * tokens cannot be revoked yet, but when they can, a revoked token must stop working within
+ * seconds on every server process (another process's revocation never reaches this memory).
+ */
+export const TOKEN_CACHE_TTL_MS = 5000;
+/** Distinct tokens remembered; beyond that the oldest is forgotten (a few hundred KiB at most). */
+const TOKEN_CACHE_MAX_ENTRIES = 1000;
+
+export interface TokenAuthenticator {
+  /** The account the token belongs to, or null. */
+  authenticate(token: string): Promise<Account | null>;
+}
+
+/**
+ * Token -> account with a short-lived memo keyed by the token's hash (the clear token is not
+ * kept). Only hits are remembered: a token just created by `squidship token create` in another
+ * process works at once, and a flood of wrong tokens cannot fill the memo.
+ */
+export function createTokenAuthenticator(store: Store, clock: Clock, ttlMs = TOKEN_CACHE_TTL_MS): TokenAuthenticator {
+  const known = new Map<string, { account: Account; expiresAtMs: number }>();
+  return {
+    async authenticate(token) {
+      const tokenHash = hashApiToken(token);
+      const nowMs = clock();
+      const hit = known.get(tokenHash);
+      if (hit !== undefined && hit.expiresAtMs > nowMs) return hit.account;
+      const account = await store.findAccountByTokenHash(tokenHash);
+      known.delete(tokenHash);
+      if (account === null) return null;
+      if (known.size >= TOKEN_CACHE_MAX_ENTRIES) known.delete(known.keys().next().value as string);
+      known.set(tokenHash, { account, expiresAtMs: nowMs + ttlMs });
+      return account;
+    },
+  };
 }

@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, type preValidationHookHandler, type RouteOptions } from 'fastify';
+import { createTokenAuthenticator } from '../accounts/api-tokens.js';
 import type { AppDeps } from './app-deps.js';
 import { registerAuth } from './auth.js';
 import { registerBodyParsers } from './body-parsers.js';
@@ -38,16 +39,14 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(createErrorHandler(deps.config.maxBodyBytes));
   app.setNotFoundHandler(handleNotFound);
-  app.addHook('onSend', async (request, reply) => {
+  // Hooks here run on every request: callback style (no promise per request) and as few as may be.
+  app.addHook('onSend', (request, reply, payload, done) => {
     void reply.header('x-request-id', request.id);
+    done(null, payload);
   });
   registerBodyParsers(app);
-  // A POST without a body (abort, or create with defaults) is an empty object, so that schema
-  // errors name the missing field instead of "body must be object".
-  app.addHook('preValidation', async (request) => {
-    if (request.body === undefined && request.routeOptions.schema?.body !== undefined) request.body = {};
-  });
-  registerAuth(app, deps.store);
+  app.addHook('onRoute', addEmptyBodyDefault);
+  registerAuth(app, createTokenAuthenticator(deps.store, deps.clock));
   await registerOpenApi(app);
 
   await app.register(createHealthRoutes(deps));
@@ -63,6 +62,21 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     await v1.register(createDownloadRoutes(deps));
   }, { prefix: '/v1' });
   return app;
+}
+
+/**
+ * A POST without a body (abort, or create with defaults) is an empty object, so that schema
+ * errors name the missing field instead of "body must be object". Attached only to the routes
+ * that have a body schema, so that GETs run no hook for it.
+ */
+function addEmptyBodyDefault(route: RouteOptions): void {
+  if (route.schema?.body === undefined) return;
+  const setEmptyBody: preValidationHookHandler = (request, _reply, done) => {
+    if (request.body === undefined) request.body = {};
+    done();
+  };
+  const existing = route.preValidation;
+  route.preValidation = existing === undefined ? [setEmptyBody] : [setEmptyBody, ...(Array.isArray(existing) ? existing : [existing])];
 }
 
 async function registerOpenApi(app: FastifyInstance): Promise<void> {

@@ -1,11 +1,10 @@
 // `Authorization: Token KEY` on every route except the public ones (health, OpenAPI, docs,
 // signed downloads: routes that set `config: { public: true }`). The account is decorated
 // onto the request; routes read it with requireAccount.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { hashApiToken } from '../accounts/api-tokens.js';
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify';
+import type { TokenAuthenticator } from '../accounts/api-tokens.js';
 import { AppError } from '../domain/app-error.js';
 import type { Account } from '../domain/types.js';
-import type { Store } from '../storage/store.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,21 +33,29 @@ export function requireAccount(request: FastifyRequest): Account {
   return request.account;
 }
 
-function isPublicRoute(request: FastifyRequest): boolean {
-  if (request.is404) return true; // unknown paths answer 404 with or without a token
-  if (request.routeOptions.config.public === true) return true;
-  const url = request.routeOptions.url ?? '';
-  return url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/');
+/** Decided once per route when it is registered, so that a request pays nothing to know it. */
+function isPublicRoute(route: RouteOptions): boolean {
+  if (route.config?.public === true) return true;
+  return route.url === '/openapi.json' || route.url === '/docs' || route.url.startsWith('/docs/');
 }
 
-export function registerAuth(app: FastifyInstance, store: Store): void {
+/**
+ * Adds the token check, first, to the onRequest hooks of every route that is not public, as it
+ * is registered (call before any route). Unknown paths run no check: they answer 404 with or
+ * without a token.
+ */
+export function registerAuth(app: FastifyInstance, tokens: TokenAuthenticator): void {
   app.decorateRequest('account', null);
-  app.addHook('onRequest', async (request) => {
-    if (isPublicRoute(request)) return;
+  const authenticate: onRequestAsyncHookHandler = async (request) => {
     const match = AUTH_HEADER.exec(request.headers.authorization ?? '');
     if (!match?.[1]) throw notAuthenticated();
-    const account = await store.findAccountByTokenHash(hashApiToken(match[1]));
+    const account = await tokens.authenticate(match[1]);
     if (account === null) throw notAuthenticated();
     request.account = account;
+  };
+  app.addHook('onRoute', (route) => {
+    if (isPublicRoute(route)) return;
+    const existing = route.onRequest;
+    route.onRequest = existing === undefined ? [authenticate] : [authenticate, ...(Array.isArray(existing) ? existing : [existing])];
   });
 }

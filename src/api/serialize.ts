@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { BUILT_IN_CRAWLER, type Crawler } from '../domain/crawlers.js';
 import type { Destination, DoneReason, ResultRow, Run, RunStatus, Squid } from '../domain/types.js';
+import type { LastRunSummary } from '../storage/store.js';
 
 export function renderTime(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
@@ -147,7 +148,7 @@ export function serializeCrawler(crawler: Crawler) {
 
 export interface SquidView {
   squid: Squid;
-  lastRun: Run | null;
+  lastRun: LastRunSummary | null;
   totalRuns: number;
   destinations: Destination[];
 }

@@ -79,6 +79,17 @@ export interface DeliveryWithAttempts extends Delivery {
   attemptList: DeliveryAttempt[];
 }
 
+/** What a squid's view shows of its last run. */
+export type LastRunSummary = Pick<Run, 'id' | 'status' | 'startedAtMs' | 'doneReason'>;
+
+/** A squid with what its API view shows (see Store.getSquidSummary). */
+export interface SquidSummary {
+  squid: Squid;
+  lastRun: LastRunSummary | null;
+  totalRuns: number;
+  destinations: Destination[];
+}
+
 export interface ResultFilter {
   squidId?: HexId;
   runId?: HexId;
@@ -115,6 +126,11 @@ export interface Store {
   deleteSquid(accountId: HexId, squidId: HexId): Promise<boolean>;
   /** Last-run summary per squid, for squid listings. */
   getLastRun(squidId: HexId): Promise<{ run: Run | null; totalRuns: number }>;
+  /**
+   * The squid (null if it is not in the account) with its last run, run count and destinations,
+   * in one read: what getSquid + getLastRun + listDestinations give, for the API's hot path.
+   */
+  getSquidSummary(accountId: HexId, squidId: HexId): Promise<SquidSummary | null>;
 
   // Destinations: one per (squid, kind); a put replaces it.
   putDestination(squidId: HexId, kind: DestinationKind, isActive: boolean, config: S3DestinationConfig, nowMs: number): Promise<Destination>;

@@ -55,9 +55,11 @@ async function pickDefaultName(store: Store, accountId: HexId): Promise<string> 
   return `${DEFAULT_NAME_PREFIX} (${Math.max(0, ...used) + 1})`;
 }
 
+/** The view of a squid just read or written: one store read for its runs and destinations. */
 export async function loadSquidView(store: Store, squid: Squid) {
-  const [{ run, totalRuns }, destinations] = await Promise.all([store.getLastRun(squid.id), store.listDestinations(squid.id)]);
-  return serializeSquid({ squid, lastRun: run, totalRuns, destinations });
+  const summary = await store.getSquidSummary(squid.accountId, squid.id);
+  // Deleted meanwhile: what it was, with nothing attached (as the separate reads answered).
+  return serializeSquid(summary ?? { squid, lastRun: null, totalRuns: 0, destinations: [] });
 }
 
 export function squidNotFound() {
@@ -104,9 +106,10 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
     app.get<{ Params: IdParams }>('/squids/:id', {
       schema: { tags: ['Squids'], description: 'One squid, with its delivery settings (`*_fields`).', params: idParamsSchema, response: { 200: squidSchema, ...errorResponses(401, 404) } },
     }, async (request) => {
-      const squid = await store.getSquid(requireAccount(request).id, request.params.id.toLowerCase());
-      if (squid === null) throw squidNotFound();
-      return loadSquidView(store, squid);
+      // One read for the squid and everything its view shows: this is the API's busiest route.
+      const summary = await store.getSquidSummary(requireAccount(request).id, request.params.id.toLowerCase());
+      if (summary === null) throw squidNotFound();
+      return serializeSquid(summary);
     });
 
     app.post<{ Params: IdParams; Body: UpdateBody | undefined }>('/squids/:id', {

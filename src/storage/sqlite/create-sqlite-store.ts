@@ -13,6 +13,7 @@ import type { NewResultRow } from '../../domain/types.js';
 import { createKyselyStore } from '../kysely/create-kysely-store.js';
 import type { Database } from '../kysely/database.js';
 import { toHashKey, type DialectOps } from '../kysely/dialect-ops.js';
+import { createStatementCache } from './statement-cache.js';
 
 const BUSY_TIMEOUT_MS = 5000;
 const WAKEUP_EVENT = 'deliveries';
@@ -35,7 +36,7 @@ class LockingSqliteAdapter extends SqliteAdapter {
 
 class LockingSqliteDialect extends SqliteDialect {
   constructor(private readonly raw: SqliteDatabase.Database) {
-    super({ database: raw });
+    super({ database: createStatementCache(raw) });
   }
   override createAdapter(): SqliteAdapter {
     return new LockingSqliteAdapter(this.raw);
