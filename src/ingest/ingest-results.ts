@@ -1,9 +1,10 @@
 // One results request = one store ingest: batches are appended as they are parsed and become
-// visible together at commit. Any failure before the commit (a bad line, a client that hangs
-// up, a run that stopped running) discards the ingest, so nothing of the request remains.
+// visible together at commit; the store writes batch N while the parser reads batch N+1.
+// Any failure before the commit (a bad line, a client that hangs up, a run that stopped
+// running) discards the ingest, so nothing of the request remains.
 import { systemClock } from '../domain/clock.js';
 import { toError } from '../domain/app-error.js';
-import type { HexId, Run } from '../domain/types.js';
+import type { HexId, NewResultRow, Run } from '../domain/types.js';
 import type { Store } from '../storage/store.js';
 import type { ParsedBatch } from './parsed-batch.js';
 
@@ -25,38 +26,111 @@ export interface IngestResultsOutcome {
 export async function ingestResults(input: IngestResultsInput): Promise<IngestResultsOutcome> {
   const { store } = input;
   const ingestId = await store.openIngest(input.runId, input.nowMs ?? systemClock());
-  const seen = new Set<string>();
-  const columns: string[] = [];
+  const columns = createColumnList();
+  const appends = createAppendPipeline((rows) => store.appendIngestRows(ingestId, rows));
   let accepted = 0;
   try {
     for await (const batch of input.batches) {
-      for (const column of batch.columns) {
-        if (!seen.has(column)) {
-          seen.add(column);
-          columns.push(column);
-        }
-      }
+      columns.addAll(batch.columns);
       if (batch.rows.length === 0) continue;
-      await store.appendIngestRows(ingestId, batch.rows);
+      await appends.start(batch.rows);
       accepted += batch.rows.length;
     }
-    const run = await store.commitIngest(ingestId, columns);
+    await appends.finish();
+    const run = await store.commitIngest(ingestId, columns.list);
     return { accepted, run };
   } catch (error) {
-    await discardAfterFailure(store, ingestId, error);
+    // The append in flight (if any) settles first: its rows must not land after the discard.
+    const appendFailures = await appends.abandon();
+    await discardAfterFailure(store, ingestId, error, appendFailures);
     throw error;
   }
 }
 
-/** The request's own error is what the client must see; a failed discard is added to it. */
-async function discardAfterFailure(store: Store, ingestId: HexId, failure: unknown): Promise<void> {
+/** The request's columns in first-seen order (a batch lists only its new ones). */
+function createColumnList(): { list: string[]; addAll(columns: string[]): void } {
+  const seen = new Set<string>();
+  const list: string[] = [];
+  return {
+    list,
+    addAll(columns) {
+      for (const column of columns) {
+        if (!seen.has(column)) {
+          seen.add(column);
+          list.push(column);
+        }
+      }
+    },
+  };
+}
+
+interface AppendPipeline {
+  /**
+   * Waits for the append in flight (throwing its error), then starts appending `rows` without
+   * waiting for it: the next batch is parsed while the store writes this one.
+   */
+  start(rows: NewResultRow[]): Promise<void>;
+  /** Waits for the append in flight, throwing its error. */
+  finish(): Promise<void>;
+  /** After a failure elsewhere: waits for the append in flight; returns its error, if any, unthrown. */
+  abandon(): Promise<unknown[]>;
+}
+
+/**
+ * One append in flight at most, plus the batch the parser holds: memory stays at two batches,
+ * and the request stream is read no faster than the store writes. The pending append's result
+ * is caught as it settles (a rejection is never left unhandled while the parser runs) and is
+ * thrown by the next start/finish, or returned by abandon.
+ */
+function createAppendPipeline(append: (rows: NewResultRow[]) => Promise<void>): AppendPipeline {
+  type Outcome = { failed: false } | { failed: true; error: unknown };
+  let pending: Promise<Outcome> | null = null;
+  async function settle(): Promise<Outcome> {
+    if (pending === null) return { failed: false };
+    const outcome = await pending;
+    pending = null;
+    return outcome;
+  }
+  async function finish(): Promise<void> {
+    const outcome = await settle();
+    if (outcome.failed) throw outcome.error;
+  }
+  return {
+    async start(rows) {
+      await finish();
+      pending = append(rows).then(
+        (): Outcome => ({ failed: false }),
+        (error: unknown): Outcome => ({ failed: true, error }),
+      );
+    },
+    finish,
+    async abandon() {
+      const outcome = await settle();
+      return outcome.failed ? [outcome.error] : [];
+    },
+  };
+}
+
+/**
+ * The request's own error is what the client must see. If more failed (the append in flight,
+ * the discard), all of them travel together in an AggregateError.
+ */
+async function discardAfterFailure(store: Store, ingestId: HexId, failure: unknown, appendFailures: unknown[]): Promise<void> {
+  const others = [...appendFailures];
+  let discarded = true;
   try {
     await store.discardIngest(ingestId);
   } catch (discardError) {
     // The rows stay invisible (never committed); discardIngestsOpenedBefore removes them later.
-    throw new AggregateError(
-      [toError(failure), toError(discardError)],
-      `ingest ${ingestId} failed (${toError(failure).message}) and could not be discarded`,
-    );
+    discarded = false;
+    others.push(discardError);
   }
+  if (others.length === 0) return;
+  const notes: string[] = [];
+  if (appendFailures.length > 0) notes.push('the append in flight failed too');
+  if (!discarded) notes.push('it could not be discarded');
+  throw new AggregateError(
+    [failure, ...others].map(toError),
+    `ingest ${ingestId} failed (${toError(failure).message}); ${notes.join(', and ')}`,
+  );
 }

@@ -1,7 +1,7 @@
 // An already parsed `application/json` body (an array of objects) -> batches of rows, with the
 // same checks as NDJSON lines; errors name the 1-based element as "item N".
 import { AppError } from '../domain/app-error.js';
-import { checkRowObject, createBatchBuilder, oversizeRowError, type ParsedBatch, type RowParseOptions } from './parsed-batch.js';
+import { checkRowObject, createBatchBuilder, hashRowText, oversizeRowError, type ParsedBatch, type RowParseOptions } from './parsed-batch.js';
 
 export type { ParsedBatch, RowParseOptions } from './parsed-batch.js';
 
@@ -14,17 +14,15 @@ export async function* parseJsonArrayRows(value: unknown, options: RowParseOptio
       { status: 400, param: 'body' },
     );
   }
-  const builder = createBatchBuilder(options.now);
+  const builder = createBatchBuilder(options);
   for (let index = 0; index < value.length; index++) {
     const label = `item ${index + 1}`;
     const row = checkRowObject(value[index], label);
     const text = JSON.stringify(row);
-    // A UTF-8 byte is at most 3 per UTF-16 code unit: count bytes only when it can matter.
-    if (text.length * 3 > options.maxRowBytes && Buffer.byteLength(text, 'utf8') > options.maxRowBytes) {
-      throw oversizeRowError(label, options.maxRowBytes);
-    }
-    builder.add(text, row);
-    if (builder.size >= options.batchRows) yield builder.take();
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > options.maxRowBytes) throw oversizeRowError(label, options.maxRowBytes);
+    builder.add(text, row, hashRowText(text), bytes);
+    if (builder.isFull) yield builder.take();
   }
   if (builder.size > 0) yield builder.take();
 }

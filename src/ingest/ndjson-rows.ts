@@ -1,8 +1,18 @@
 // Streaming NDJSON body -> batches of rows. Lines are split on the LF byte, which never occurs
 // inside a multi-byte UTF-8 sequence, so a character split across chunks is decoded whole.
 // At most one partial line is held; a line that outgrows the limit fails before the rest of
-// it is read.
-import { type BatchBuilder, checkRowObject, createBatchBuilder, oversizeRowError, type ParsedBatch, type RowParseOptions, rowError } from './parsed-batch.js';
+// it is read. Per row this is the hot path of ingestion: one call per line (no generator step,
+// no label string unless the line is bad), and the hash reads the line's bytes as received.
+import {
+  type BatchBuilder,
+  checkRowObject,
+  createBatchBuilder,
+  hashRowText,
+  oversizeRowError,
+  type ParsedBatch,
+  type RowParseOptions,
+  rowError,
+} from './parsed-batch.js';
 
 export type { ParsedBatch, RowParseOptions } from './parsed-batch.js';
 
@@ -13,82 +23,94 @@ export async function* parseNdjsonRows(
   source: AsyncIterable<Buffer | string>,
   options: RowParseOptions,
 ): AsyncGenerator<ParsedBatch> {
-  const splitter = createLineSplitter(options.maxRowBytes);
-  const builder = createBatchBuilder(options.now);
+  const builder = createBatchBuilder(options);
+  const addLine = (bytes: Buffer, start: number, end: number, lineNumber: number): void => {
+    addLineBytes(builder, bytes, start, end, lineNumber);
+  };
+  const splitter = createLineSplitter(options.maxRowBytes, addLine);
   for await (const piece of source) {
     const chunk = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
-    for (const line of splitter.push(chunk)) {
-      addLine(builder, line, `line ${splitter.lineNumber}`);
-      if (builder.size >= options.batchRows) yield builder.take();
+    let start = 0;
+    while (start < chunk.length) {
+      start = splitter.push(chunk, start);
+      if (builder.isFull) yield builder.take();
     }
   }
-  const last = splitter.end();
-  if (last !== null) addLine(builder, last, `line ${splitter.lineNumber}`);
+  splitter.end();
   if (builder.size > 0) yield builder.take();
 }
 
-function addLine(builder: BatchBuilder, line: string, label: string): void {
-  // trim() also drops the CR of CRLF and a byte order mark at the start of the body.
+/** Adds the row of `bytes[start, end)` (one line, without its LF) unless the line is blank. */
+function addLineBytes(builder: BatchBuilder, bytes: Buffer, start: number, end: number, lineNumber: number): void {
+  // The CR of a CRLF goes before decoding, so that a CRLF line's bytes are its row's bytes.
+  if (end > start && bytes[end - 1] === CR) end--;
+  const line = bytes.toString('utf8', start, end);
+  // trim() also drops a byte order mark at the start of the body and spaces around the object.
   const text = line.trim();
   if (text.length === 0) return;
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw rowError(label, `invalid JSON (${error instanceof Error ? error.message : String(error)})`);
+    throw rowError(`line ${lineNumber}`, `invalid JSON (${error instanceof Error ? error.message : String(error)})`);
   }
-  builder.add(text, checkRowObject(value, label));
+  const row = checkRowObject(value, `line ${lineNumber}`);
+  // Untrimmed, the text's UTF-8 bytes are exactly bytes[start, end).
+  const trimmed = text.length !== line.length;
+  const rowHash = hashRowText(trimmed ? text : bytes.subarray(start, end));
+  builder.add(text, row, rowHash, end - start);
 }
+
+type LineHandler = (bytes: Buffer, start: number, end: number, lineNumber: number) => void;
 
 interface LineSplitter {
-  /** 1-based number of the line last returned (blank lines count). */
-  readonly lineNumber: number;
-  /** The complete lines the chunk ends, without their LF. */
-  push(chunk: Buffer): Generator<string>;
-  /** The last line when the body does not end with LF, else null. */
-  end(): string | null;
+  /**
+   * Hands the line that starts at `chunk[start]` to the handler and returns where the next
+   * line starts; without an LF ahead, keeps the rest as the partial line and returns the
+   * chunk's length.
+   */
+  push(chunk: Buffer, start: number): number;
+  /** Hands over the last line when the body does not end with LF. */
+  end(): void;
 }
 
-function createLineSplitter(maxRowBytes: number): LineSplitter {
+function createLineSplitter(maxRowBytes: number, onLine: LineHandler): LineSplitter {
   let lineNumber = 0;
   // The partial line, copied out of its chunks so the chunks themselves can be freed.
   let carry: Buffer[] = [];
   let carryBytes = 0;
 
-  function takeLine(chunk: Buffer, start: number, end: number): string {
+  function takeLine(chunk: Buffer, start: number, end: number): void {
     lineNumber++;
     const bytes = carryBytes + (end - start);
     const lastByte = end > start ? chunk[end - 1] : carry[carry.length - 1]?.at(-1);
     // The limit counts the row's own bytes: not the LF, nor the CR of a CRLF.
     if (bytes - (lastByte === CR ? 1 : 0) > maxRowBytes) throw oversizeRowError(`line ${lineNumber}`, maxRowBytes);
-    if (carryBytes === 0) return chunk.toString('utf8', start, end);
+    if (carryBytes === 0) {
+      onLine(chunk, start, end, lineNumber);
+      return;
+    }
     const whole = Buffer.concat([...carry, chunk.subarray(start, end)], bytes);
     carry = [];
     carryBytes = 0;
-    return whole.toString('utf8');
+    onLine(whole, 0, whole.length, lineNumber);
   }
 
   return {
-    get lineNumber() {
-      return lineNumber;
-    },
-    *push(chunk) {
-      let start = 0;
-      let newline = chunk.indexOf(LF, start);
-      while (newline !== -1) {
-        yield takeLine(chunk, start, newline);
-        start = newline + 1;
-        newline = chunk.indexOf(LF, start);
+    push(chunk, start) {
+      const newline = chunk.indexOf(LF, start);
+      if (newline !== -1) {
+        takeLine(chunk, start, newline);
+        return newline + 1;
       }
-      if (start >= chunk.length) return;
       carryBytes += chunk.length - start;
       // One byte of slack: the line may still end in CRLF, whose CR does not count.
       if (carryBytes > maxRowBytes + 1) throw oversizeRowError(`line ${lineNumber + 1}`, maxRowBytes);
       carry.push(Buffer.from(chunk.subarray(start)));
+      return chunk.length;
     },
     end() {
-      if (carryBytes === 0) return null;
-      return takeLine(Buffer.alloc(0), 0, 0);
+      if (carryBytes > 0) takeLine(Buffer.alloc(0), 0, 0);
     },
   };
 }

@@ -13,11 +13,23 @@ export interface ParsedBatch {
 export interface RowParseOptions {
   /** Largest row, in UTF-8 bytes of its JSON text. */
   maxRowBytes: number;
-  /** Rows per batch handed to the store. */
+  /** A batch handed to the store closes once it holds this many rows... */
   batchRows: number;
+  /**
+   * ...or this many UTF-8 bytes of row text, whichever comes first (so a batch holds less than
+   * batchBytes + maxRowBytes). Default DEFAULT_BATCH_BYTES.
+   */
+  batchBytes?: number;
   /** The scraping time of rows without a usable `scraping_time` of their own. */
   now: () => number;
 }
+
+/**
+ * 4 MiB: a row count alone does not bound memory when rows may be up to maxRowBytes (1 MiB by
+ * default) each (5,000 of them: 5 GiB), yet 4 MiB still holds 10,000 rows of 400 bytes, more
+ * than the API's batches hold (run-results.ts), so typical rows never meet this cap.
+ */
+export const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
 
 /** Keys the API writes into every result it returns (id, object, squid, run). */
 export const RESERVED_KEYS: readonly string[] = ['id', 'object', 'squid', 'run'];
@@ -55,45 +67,60 @@ function rejectNonObject(value: unknown, label: string): never {
 }
 
 export interface BatchBuilder {
-  /** Adds a checked row: `text` is its JSON text as stored, `row` the parsed object. */
-  add(text: string, row: Record<string, unknown>): void;
+  /**
+   * Adds a checked row: `text` is its JSON text as stored, `row` the parsed object, `rowHash`
+   * hashRowText of the text (or of its UTF-8 bytes), `bytes` the text's UTF-8 length.
+   */
+  add(text: string, row: Record<string, unknown>, rowHash: string, bytes: number): void;
   readonly size: number;
+  /** True once the batch has reached batchRows rows or batchBytes bytes: time to take it. */
+  readonly isFull: boolean;
   /** The rows and new columns since the last take. */
   take(): ParsedBatch;
 }
 
 /** Collects rows into batches and tracks the request's columns with one Set. */
-export function createBatchBuilder(now: () => number): BatchBuilder {
+export function createBatchBuilder(options: RowParseOptions): BatchBuilder {
+  const { now, batchRows } = options;
+  const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
   const seen = new Set<string>();
   let rows: NewResultRow[] = [];
   let columns: string[] = [];
+  let bytesSoFar = 0;
   return {
-    add(text, row) {
+    add(text, row, rowHash, bytes) {
       for (const key in row) {
         if (!seen.has(key)) {
           seen.add(key);
           columns.push(key);
         }
       }
-      rows.push({ data: text, rowHash: hashRowText(text), scrapingTimeMs: readScrapingTimeMs(row, now) });
+      rows.push({ data: text, rowHash, scrapingTimeMs: readScrapingTimeMs(row, now) });
+      bytesSoFar += bytes;
     },
     get size() {
       return rows.length;
+    },
+    get isFull() {
+      return rows.length >= batchRows || bytesSoFar >= batchBytes;
     },
     take() {
       const batch = { rows, columns };
       rows = [];
       columns = [];
+      bytesSoFar = 0;
       return batch;
     },
   };
 }
 
 /**
- * SHA-1 (40 hex): fast, and collisions are irrelevant for telling one run's rows apart.
- * crypto.hash (Node >= 20.12) skips the Hash object, which costs as much as the hashing.
+ * A row's hash: SHA-1 (40 hex) of its JSON text, given as the text or as its UTF-8 bytes (the
+ * same hash, and the bytes skip re-encoding the text: half the cost). SHA-1 is fast, and
+ * collisions are irrelevant for telling one run's rows apart. crypto.hash (Node >= 20.12)
+ * skips the Hash object, which costs as much as the hashing.
  */
-const hashRowText: (text: string) => string =
+export const hashRowText: (text: string | Uint8Array) => string =
   typeof crypto.hash === 'function'
     ? (text) => crypto.hash('sha1', text, 'hex')
     : (text) => crypto.createHash('sha1').update(text).digest('hex');

@@ -41,6 +41,20 @@ async function visibleState(store: Store, accountId: string, runId: string) {
   };
 }
 
+/** Polls `condition` until it holds; throws after `timeoutMs`. */
+async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A few turns of the event loop: long enough for a parser that is free to run to read on. */
+async function settleEventLoop(): Promise<void> {
+  for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 async function failureOf(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(
     () => {
@@ -126,5 +140,88 @@ describeEachDialect('ingestResults', (getStore) => {
     expect((error as AppError).code).toBe('RunNotRunning');
     const state = await visibleState(store, accountId, run.id);
     expect(state).toEqual({ total: 0, unique: 0, rows: [], columns: [] });
+  });
+  it('parses the next batch while the store appends one, with one append in flight at most', async () => {
+    const store = getStore();
+    const { run, accountId } = await startRun(store);
+    let linesRead = 0;
+    let appending = 0;
+    let mostAppending = 0;
+    let linesReadWhileHeld = -1;
+    const observed: Store = {
+      ...store,
+      async appendIngestRows(ingestId, rows) {
+        mostAppending = Math.max(mostAppending, ++appending);
+        if (linesReadWhileHeld === -1) {
+          // Held until the parser has read batch 2 (lines 11 to 20), which it does only if it runs meanwhile.
+          await waitUntil(() => linesRead >= 20);
+          await settleEventLoop();
+          linesReadWhileHeld = linesRead;
+        }
+        try {
+          await store.appendIngestRows(ingestId, rows);
+        } finally {
+          appending--;
+        }
+      },
+    };
+    const lines = rowLines(35);
+    const countLine = async (index: number): Promise<void> => {
+      linesRead = index + 1;
+    };
+    const outcome = await ingestResults({ store: observed, runId: run.id, batches: parseNdjsonRows(linesOf(lines, countLine), parseOptions) });
+    expect(outcome.accepted).toBe(35);
+    // One batch parsed ahead and no more: the parser waits for the store.
+    expect(linesReadWhileHeld).toBe(20);
+    expect(mostAppending).toBe(1);
+    expect((await visibleState(store, accountId, run.id)).rows).toEqual(lines);
+  });
+
+  it('lets the append in flight finish before discarding the request for a bad line', async () => {
+    const store = getStore();
+    const { run, accountId } = await startRun(store);
+    const events: string[] = [];
+    let sourceClosed = false;
+    async function* body(): AsyncGenerator<Buffer> {
+      try {
+        yield* linesOf([...rowLines(15), '{"broken":']);
+      } finally {
+        sourceClosed = true;
+      }
+    }
+    const observed: Store = {
+      ...store,
+      async appendIngestRows(ingestId, rows) {
+        events.push('append');
+        // Held until the parser has failed on line 16 and closed the body.
+        await waitUntil(() => sourceClosed);
+        await store.appendIngestRows(ingestId, rows);
+        events.push('appended');
+      },
+      async discardIngest(ingestId) {
+        events.push('discard');
+        await store.discardIngest(ingestId);
+      },
+    };
+    const error = await failureOf(ingestResults({ store: observed, runId: run.id, batches: parseNdjsonRows(body(), parseOptions) }));
+    expect((error as AppError).message).toMatch(/^line 16: invalid JSON/);
+    expect(events).toEqual(['append', 'appended', 'discard']);
+    expect(await visibleState(store, accountId, run.id)).toEqual({ total: 0, unique: 0, rows: [], columns: [] });
+  });
+
+  it('stops reading at a failed append and keeps nothing of the request', async () => {
+    const store = getStore();
+    const { run, accountId } = await startRun(store);
+    let linesRead = 0;
+    // Line 16: the ingest is swept away as if its process had crashed; the next append fails.
+    const sweepMidway = async (index: number): Promise<void> => {
+      linesRead = index + 1;
+      if (index === 15) expect(await store.discardIngestsOpenedBefore(NOW_MS + 1)).toBe(1);
+    };
+    const batches = parseNdjsonRows(linesOf(rowLines(60), sweepMidway), parseOptions);
+    const error = await failureOf(ingestResults({ store, runId: run.id, batches, nowMs: NOW_MS }));
+    expect((error as AppError).code).toBe('IngestNotOpen');
+    expect(linesRead).toBeLessThanOrEqual(30);
+    expect(await visibleState(store, accountId, run.id)).toEqual({ total: 0, unique: 0, rows: [], columns: [] });
   });
 });

@@ -58,4 +58,10 @@ describe('parseJsonArrayRows', () => {
     const error = await errorOf([fits, { v: 'é'.repeat(29) }]);
     expect(error.message).toBe('item 2: the row is longer than the limit of 64 bytes per row');
   });
+  it('also closes a batch once its rows reach batchBytes', async () => {
+    const items = [{ a: 'ü' }, { a: 'x' }, { a: 'y' }]; // 10, 9 and 9 bytes
+    const batches: ParsedBatch[] = [];
+    for await (const batch of parseJsonArrayRows(items, { ...options, batchRows: 1000, batchBytes: 19 })) batches.push(batch);
+    expect(batches.map((batch) => batch.rows.map((row) => row.data))).toEqual([['{"a":"ü"}', '{"a":"x"}'], ['{"a":"y"}']]);
+  });
 });

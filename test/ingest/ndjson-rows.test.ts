@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/app-error.js';
-import { parseNdjsonRows, type ParsedBatch } from '../../src/ingest/ndjson-rows.js';
+import { parseNdjsonRows, type ParsedBatch, type RowParseOptions } from '../../src/ingest/ndjson-rows.js';
 
 const NOW_MS = Date.UTC(2025, 0, 2, 3, 4, 5);
-const options = { maxRowBytes: 1024, batchRows: 1000, now: () => NOW_MS };
+const options: RowParseOptions = { maxRowBytes: 1024, batchRows: 1000, now: () => NOW_MS };
 
 async function* chunksOf(parts: Array<Buffer | string>): AsyncGenerator<Buffer | string> {
   for (const part of parts) yield part;
@@ -17,7 +17,7 @@ function cutAt(body: string, offsets: number[]): Buffer[] {
   return edges.slice(1).map((end, i) => bytes.subarray(edges[i], end));
 }
 
-async function collect(source: AsyncIterable<Buffer | string>, overrides: Partial<typeof options> = {}): Promise<ParsedBatch[]> {
+async function collect(source: AsyncIterable<Buffer | string>, overrides: Partial<RowParseOptions> = {}): Promise<ParsedBatch[]> {
   const batches: ParsedBatch[] = [];
   for await (const batch of parseNdjsonRows(source, { ...options, ...overrides })) batches.push(batch);
   return batches;
@@ -28,7 +28,7 @@ async function rowsOf(parts: Array<Buffer | string>): Promise<string[]> {
   return batches.flatMap((batch) => batch.rows.map((row) => row.data));
 }
 
-async function errorOf(parts: Array<Buffer | string>, overrides: Partial<typeof options> = {}): Promise<AppError> {
+async function errorOf(parts: Array<Buffer | string>, overrides: Partial<RowParseOptions> = {}): Promise<AppError> {
   try {
     await collect(chunksOf(parts), overrides);
   } catch (error) {
@@ -149,5 +149,20 @@ describe('parseNdjsonRows', () => {
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).param).toBe('line 2');
     expect(pulledBytes).toBeLessThanOrEqual(maxRowBytes + 2 * chunkBytes);
+  });
+  it('also closes a batch once its rows reach batchBytes', async () => {
+    // 14 bytes (13 characters), then 13 bytes each; the CR of CRLF does not count.
+    const lines = ['{"a":"ü2345"}', '{"a":"12345"}', '{"a":"12345"}', '{"a":"12345"}', '{"a":"12345"}'];
+    const batches = await collect(chunksOf([`${lines.join('\r\n')}\r\n`]), { batchRows: 1000, batchBytes: 27 });
+    expect(batches.map((batch) => batch.rows.length)).toEqual([2, 3]);
+    const byRows = await collect(chunksOf([lines.join('\n')]), { batchRows: 2, batchBytes: 1000 });
+    expect(byRows.map((batch) => batch.rows.length)).toEqual([2, 2, 1]);
+  });
+
+  it('hashes exactly the stored text, whatever surrounds the line and wherever a chunk ends', async () => {
+    const parts = ['\uFEFF{"a":"ü"}\r\n  {"b":2} \n{"c":', '"3"}\r', '\n{"d":4}'];
+    const rows = (await collect(chunksOf(parts))).flatMap((batch) => batch.rows);
+    expect(rows.map((row) => row.data)).toEqual(['{"a":"ü"}', '{"b":2}', '{"c":"3"}', '{"d":4}']);
+    for (const row of rows) expect(row.rowHash).toBe(createHash('sha1').update(row.data).digest('hex'));
   });
 });

@@ -7,6 +7,7 @@ import { AppError } from '../../domain/app-error.js';
 import { ingestResults } from '../../ingest/ingest-results.js';
 import { parseJsonArrayRows } from '../../ingest/json-rows.js';
 import { parseNdjsonRows, type ParsedBatch, type RowParseOptions } from '../../ingest/ndjson-rows.js';
+import { DEFAULT_BATCH_BYTES } from '../../ingest/parsed-batch.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireAccount } from '../auth.js';
 import { NDJSON_CONTENT_TYPE } from '../body-parsers.js';
@@ -14,8 +15,14 @@ import { errorResponses, idParamsSchema, markExtension, runSchema, type IdParams
 import { serializeRun } from '../serialize.js';
 import { runNotFound } from './runs.js';
 
-/** Rows per store batch: big enough to amortise a transaction, small enough to bound memory. */
-const INGEST_BATCH_ROWS = 1000;
+/**
+ * Rows per store batch; a batch also closes at DEFAULT_BATCH_BYTES, which bounds memory.
+ * Measured with bench/storage-ingest-http.ts: on PostgreSQL 5,000 rows (fewer transactions,
+ * each with its own commit flush) ingested about 10% faster than 1,000, and 10,000 no faster
+ * than 5,000. SQLite gained little from bigger batches, and there each one holds the single
+ * write lock and blocks the event loop (better-sqlite3 is synchronous) for its whole insert.
+ */
+const INGEST_BATCH_ROWS = { postgres: 5000, sqlite: 1000 } as const;
 
 function isNdjson(request: FastifyRequest): boolean {
   return (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() === NDJSON_CONTENT_TYPE;
@@ -46,6 +53,7 @@ function readBatches(request: FastifyRequest, options: RowParseOptions): AsyncIt
 // has no total limit (each row has maxRowBytes) while a JSON array keeps SQUIDSHIP_MAX_BODY_BYTES.
 export function createRunResultRoutes(deps: AppDeps): FastifyPluginAsync {
   const { store, clock, config } = deps;
+  const batchRows = INGEST_BATCH_ROWS[config.databaseUrl === null ? 'sqlite' : 'postgres'];
   return async (app) => {
     app.post<{ Params: IdParams }>('/runs/:id/results', {
       schema: markExtension({
@@ -79,7 +87,7 @@ export function createRunResultRoutes(deps: AppDeps): FastifyPluginAsync {
       if (run.status !== 'running') {
         throw new AppError('RunNotRunning', `Run ${run.id} is ${run.status}: results can only be added to a running run.`, { status: 409 });
       }
-      const batches = readBatches(request, { maxRowBytes: config.maxRowBytes, batchRows: INGEST_BATCH_ROWS, now: clock });
+      const batches = readBatches(request, { maxRowBytes: config.maxRowBytes, batchRows, batchBytes: DEFAULT_BATCH_BYTES, now: clock });
       const outcome = await ingestResults({ store, runId: run.id, batches, nowMs: clock() });
       return { accepted: outcome.accepted, total_results: outcome.run.totalResults, run: serializeRun(outcome.run, clock()) };
     }
