@@ -10,8 +10,7 @@ import { listObjectKeys, readObject } from '../../src/s3/list-objects.js';
 import { startS3FaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy.js';
 import { s3TargetFor, startS3rver, TEST_BUCKET, type TestS3rver } from '../helpers/s3rver.js';
 import { createSharedSecrets, killAllSquidshipProcesses, startSquidshipProcess } from '../helpers/squidship-process.js';
-import { pollUntil } from './poll-until.js';
-import { attemptOutcomes, createApiClient, getRun, listRunDeliveries, sha256 } from './squidship-api.js';
+import { attemptOutcomes, createApiClient, listRunDeliveries, sha256, waitForRunDone } from './squidship-api.js';
 import { STALLABLE_UPLOAD_ENV, startStalledUpload } from './stalled-upload.js';
 
 const SHUTDOWN_TIMEOUT_MS = 1500;
@@ -83,13 +82,7 @@ describe('SIGTERM during a slow upload', () => {
     proxy.reset();
     const second = await startSquidshipProcess({ role: 'all', env, name: 'restarted' });
     const api = createApiClient(second.url!, secrets.token);
-    const run = await pollUntil(
-      async () => {
-        const current = await getRun(api, stalled.runId);
-        return current.status === 'done' ? current : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 200, what: 'the run to be done after the restart' },
-    );
+    const run = await waitForRunDone(api, stalled.runId);
     expect(run).toMatchObject({ done_reason: 'tasks_done', export_done: true, export_count: 1 });
     expect(await listObjectKeys(direct, 'slow/')).toEqual([stalled.key]);
     expect(sha256((await readObject(direct, stalled.key)).body)).toBe(sha256(stalled.expectedCsv));

@@ -3,6 +3,7 @@
 // Every call checks the HTTP status and says what the server answered when it is wrong.
 import { createHash } from 'node:crypto';
 import { BUILT_IN_CRAWLER } from '../../src/domain/crawlers.js';
+import { pollUntil } from './poll-until.js';
 
 export interface ApiClient {
   readonly url: string;
@@ -94,6 +95,17 @@ export async function completeRun(api: ApiClient, runId: string): Promise<RunVie
 
 export async function getRun(api: ApiClient, runId: string): Promise<RunView> {
   return api.call('GET', `/v1/runs/${runId}`);
+}
+
+/** Polls until the run is `done` (after a restart its delivery is taken up again). */
+export function waitForRunDone(api: ApiClient, runId: string): Promise<RunView> {
+  return pollUntil(
+    async () => {
+      const current = await getRun(api, runId);
+      return current.status === 'done' ? current : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 200, what: 'the run to be done after the restart' },
+  );
 }
 
 export async function listRunDeliveries(api: ApiClient, runId: string): Promise<DeliveryView[]> {
