@@ -106,8 +106,6 @@ export interface Store {
 
   // Accounts and API tokens (tokens are stored as SHA-256 hex hashes, never in clear).
   createAccount(input: { name: string; email: string; nowMs: number }): Promise<Account>;
-  /** The oldest account, or null when there is none. */
-  getDefaultAccount(): Promise<Account | null>;
   findAccountByName(name: string): Promise<Account | null>;
   addApiToken(accountId: HexId, tokenHash: string, nowMs: number): Promise<void>;
   findAccountByTokenHash(tokenHash: string): Promise<Account | null>;

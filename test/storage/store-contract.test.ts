@@ -19,11 +19,11 @@ const page = (limit: number, offset = 0) => ({ limit, offset });
 describeEachDialect('store contract: accounts and squids', (getStore) => {
   it('creates accounts, finds them by name and by API token hash', async () => {
     const store = getStore();
-    expect(await store.getDefaultAccount()).toBeNull();
+    expect(await store.findAccountByName('first')).toBeNull();
     const first = await store.createAccount({ name: 'first', email: 'a@example.com', nowMs: 10 });
     const second = await store.createAccount({ name: 'second', email: 'b@example.com', nowMs: 10 });
     expect(first.id).toMatch(/^[0-9a-f]{32}$/);
-    expect(await store.getDefaultAccount()).toEqual(first);
+    expect(await store.findAccountByName('first')).toEqual(first);
     expect(await store.findAccountByName('second')).toEqual(second);
     expect(await store.findAccountByName('nobody')).toBeNull();
     await store.addApiToken(second.id, 'ab'.repeat(32), 20);

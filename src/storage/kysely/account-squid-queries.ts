@@ -9,7 +9,7 @@ import { escapeLike, newHexId, type StoreContext } from './store-context.js';
 
 type AccountSquidMethods = Pick<
   Store,
-  | 'createAccount' | 'getDefaultAccount' | 'findAccountByName' | 'addApiToken' | 'findAccountByTokenHash'
+  | 'createAccount' | 'findAccountByName' | 'addApiToken' | 'findAccountByTokenHash'
   | 'createSquid' | 'getSquid' | 'getSquidById' | 'listSquids' | 'listSquidNamesStartingWith'
   | 'updateSquid' | 'deleteSquid' | 'getLastRun' | 'getSquidSummary' | 'putDestination' | 'listDestinations'
 >;
@@ -37,10 +37,6 @@ export function createAccountSquidMethods({ ops, db, secretBox: box }: StoreCont
         .returningAll()
         .executeTakeFirstOrThrow();
       return toAccount(row);
-    },
-    async getDefaultAccount() {
-      const row = await db.selectFrom('accounts').selectAll().orderBy('seq').limit(1).executeTakeFirst();
-      return row === undefined ? null : toAccount(row);
     },
     async findAccountByName(name) {
       const row = await db.selectFrom('accounts').selectAll().where('name', '=', name).orderBy('seq').limit(1).executeTakeFirst();
