@@ -167,9 +167,7 @@ async function main(): Promise<void> {
     if (phases.has('read')) {
       let bytes = 0;
       await measure('store read', () => bytes, async () => {
-        for await (const batch of store.streamRunResults(run.id, { unique: false, batchSize: 2000 })) {
-          for (const row of batch) bytes += row.data.length;
-        }
+        for await (const batch of store.streamRunResultTexts(run.id, { unique: false, batchSize: 1000 })) bytes += batch.texts.length;
       });
     }
     // Always measured: the upload phases need the CSV's size.

@@ -1,6 +1,6 @@
 // The store's ingestion speed, without HTTP: rounds of `--rows` rows appended in `--batch`-row
 // batches and committed (one ingest per `--ingest-rows` rows) into one run, then the run read
-// back whole through streamRunResults (all rows, then unique rows). Rounds run back to back on
+// back whole through streamRunResultTexts (all rows, then unique rows). Rounds run back to back on
 // the same run, so a slowdown as the table grows shows up.
 //
 //   npx tsx bench/storage-ingest.ts [--db sqlite|postgres] [--rows 200000] [--rounds 3]
@@ -112,7 +112,7 @@ async function ingestRound(store: Store, runId: string, rows: NewResultRow[]): P
 async function timeStream(store: Store, runId: string, unique: boolean): Promise<{ rows: number; ms: number }> {
   const startedAt = performance.now();
   let rows = 0;
-  for await (const chunk of store.streamRunResults(runId, { unique, batchSize: 1000 })) rows += chunk.length;
+  for await (const batch of store.streamRunResultTexts(runId, { unique, batchSize: 1000 })) rows += batch.rowCount;
   return { rows, ms: performance.now() - startedAt };
 }
 

@@ -1,5 +1,6 @@
-// The byte path, in front of the string path (json-row-transcoder.ts): a row's UTF-8 bytes straight
-// into the chunk's bytes, one pass, no string per field and no UTF-8 conversion of the output. JSON's
+// The byte path, in front of the string path (json-row-transcoder.ts): a row's UTF-8 bytes, as the
+// store hands them over (many rows in one buffer), straight into the chunk's bytes, one pass, no
+// string per row or field and no UTF-8 conversion on either side. JSON's
 // structure is ASCII and UTF-8 never puts an ASCII byte inside a multi-byte character, so
 // fields are copied byte by byte. It takes rows whose column keys come in column order (gaps and
 // unknown keys allowed) with plain keys; it converts escapes, non-canonical numbers and
@@ -30,8 +31,12 @@ import {
 
 /** Appends CSV records as UTF-8 to a buffer, from which the export takes its chunks. */
 export interface CsvRecordBuffer {
-  /** Appends the record of a row's JSON text; false (nothing appended) when another path must. */
-  appendJsonRow(text: string): boolean;
+  /**
+   * Appends the record of the row whose JSON text is `bytes[start, end)`, valid UTF-8 as every
+   * stored row is, with `bytes[end]` set to 0 (the scans stop there); false (nothing appended)
+   * when another path must.
+   */
+  appendJsonRow(bytes: Buffer, start: number, end: number): boolean;
   /** Appends text (the header, a record made by another path) as UTF-8. */
   appendText(text: string): void;
   /** Bytes appended since the last takeChunk. */
@@ -67,8 +72,10 @@ export function createCsvRecordBuffer(columns: readonly string[], options: { noL
   const indexOfColumn = new Map<string, number>(columns.map((name, index) => [name, index]));
   // Each column's key token (`"name"`) as UTF-8, compared in place; null when JSON escapes it.
   const keyTokens = columns.map((name) => (JSON.stringify(name) === `"${name}"` && isWellFormed(name) ? Buffer.from(`"${name}"`) : null));
-  let src = Buffer.allocUnsafe(64 * 1024);
+  let src: Buffer = Buffer.alloc(1);
+  let rowStart = 0;
   let end = 0; // src[end] is always 0: a byte no scan accepts, so no scan runs past the row
+  let rowBytes = 0;
   let out = Buffer.allocUnsafe(256 * 1024);
   let w = 0;
   let quoteField = false;
@@ -91,22 +98,23 @@ export function createCsvRecordBuffer(columns: readonly string[], options: { noL
     w += out.write(text, w, 'utf8');
   }
 
-  function appendJsonRow(text: string): boolean {
-    // A lone surrogate reads as U+FFFD in UTF-8, but JSON.stringify escapes it in nested values.
-    if (count === 0 || !isWellFormed(text)) return false;
-    if (text.length * 3 + 1 > src.length) src = Buffer.allocUnsafe(text.length * 3 + 1);
-    end = src.write(text, 0, 'utf8');
-    src[end] = 0;
-    ensure(2 * end + count + 4);
-    const start = w;
+  function appendJsonRow(bytes: Buffer, start: number, stop: number): boolean {
+    if (count === 0 || bytes[stop] !== 0) return false;
+    src = bytes;
+    rowStart = start;
+    end = stop;
+    rowBytes = stop - start;
+    // The longest record a row can make: every byte a doubled quote, plus the commas.
+    ensure(2 * rowBytes + count + 4);
+    const recordStart = w;
     if (writeRecord()) return true;
-    w = start;
+    w = recordStart;
     return false;
   }
 
   function writeRecord(): boolean {
-    if (src[0] !== OPEN_BRACE) return false;
-    let pos = skipSpaceBytes(src, 1);
+    if (src[rowStart] !== OPEN_BRACE) return false;
+    let pos = skipSpaceBytes(src, rowStart + 1);
     let commas = 0;
     let next = 0; // the lowest column the next key may fill
     if (src[pos] !== CLOSE_BRACE) {
@@ -175,7 +183,7 @@ export function createCsvRecordBuffer(columns: readonly string[], options: { noL
     }
     // Number() reads a JSON number to the same double as JSON.parse.
     const field = encodeValue(Number(src.toString('latin1', pos, numberEnd)), noLineBreaks);
-    ensure(field.length + 2 * end + count + 4);
+    ensure(field.length + 2 * rowBytes + count + 4);
     w += out.write(field, w, 'latin1');
     return numberEnd;
   }
@@ -350,7 +358,7 @@ export function createCsvRecordBuffer(columns: readonly string[], options: { noL
     const value = parseJsonPart(src.toString('utf8', pos, nestedEnd));
     if (value === DECLINED) return -1;
     const field = encodeValue(value, noLineBreaks);
-    ensure(field.length * 3 + 2 * end + count + 4);
+    ensure(field.length * 3 + 2 * rowBytes + count + 4);
     w += out.write(field, w, 'utf8');
     return nestedEnd;
   }

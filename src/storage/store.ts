@@ -90,6 +90,17 @@ export interface SquidSummary {
   destinations: Destination[];
 }
 
+/** Rows of a run as their stored JSON texts, in push order. */
+export interface ResultTextBatch {
+  rowCount: number;
+  /**
+   * The rows' JSON texts as UTF-8, each followed by one LF. A stored text never holds an LF
+   * itself: NDJSON lines are split on it and JSON array items are stored as JSON.stringify
+   * writes them.
+   */
+  texts: Buffer;
+}
+
 export interface ResultFilter {
   squidId?: HexId;
   runId?: HexId;
@@ -161,11 +172,11 @@ export interface Store {
   /** The run's columns: the union of its committed rows' keys, in first-seen order. */
   getRunColumns(runId: HexId): Promise<string[]>;
   /**
-   * Every committed row of the run in push order, in chunks of about `batchSize`, read with
-   * keyset pagination (memory does not grow with the run). With `unique`, only the first row
-   * of each distinct rowHash.
+   * Every committed row of the run in push order, as JSON texts, in batches of at most
+   * `batchSize` rows read with keyset pagination (memory does not grow with the run). With
+   * `unique`, only the first row of each distinct rowHash.
    */
-  streamRunResults(runId: HexId, options: { unique: boolean; batchSize: number }): AsyncIterable<ResultRow[]>;
+  streamRunResultTexts(runId: HexId, options: { unique: boolean; batchSize: number }): AsyncIterable<ResultTextBatch>;
 
   // Run completion and deliveries.
   /**

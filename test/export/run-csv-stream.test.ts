@@ -30,8 +30,9 @@ async function push(store: Store, runId: string, lines: Iterable<string>, batchR
   await ingestResults({ store, runId, batches });
 }
 
-async function exportCsv(store: Store, run: Run, squid: Squid, batchSize?: number) {
-  const { stream, stats } = createRunCsvStream(store, run, squid, { batchSize });
+/** `threadMinRows` 0 encodes on the worker thread, Infinity (the default here) on this one. */
+async function exportCsv(store: Store, run: Run, squid: Squid, batchSize?: number, threadMinRows = Number.POSITIVE_INFINITY) {
+  const { stream, stats } = createRunCsvStream(store, run, squid, { batchSize, threadMinRows });
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
   return { bytes: Buffer.concat(chunks), chunks, stats };
@@ -87,7 +88,7 @@ describeEachDialect('createRunCsvStream', (getStore) => {
     expect(stats).toEqual({ rows: 0, bytes: 13 });
   });
 
-  it('streams many rows in large chunks that a CSV parser reads back', async () => {
+  it('streams many rows, a chunk per store batch, that a CSV parser reads back, on either thread', async () => {
     const store = getStore();
     const { run, squid } = await startRun(store);
     const count = 5000;
@@ -96,13 +97,29 @@ describeEachDialect('createRunCsvStream', (getStore) => {
     })());
     const { bytes, chunks, stats } = await exportCsv(store, run, squid, 700);
     expect(stats).toEqual({ rows: count, bytes: bytes.length });
-    expect(chunks.length).toBeGreaterThan(1);
-    for (const chunk of chunks.slice(0, -1)) expect(chunk.length).toBeGreaterThanOrEqual(64 * 1024);
+    // The header, then one chunk per batch of 700 rows.
+    expect(chunks.map((chunk) => parse(chunk).length)).toEqual([1, 700, 700, 700, 700, 700, 700, 700, 100]);
+    const threaded = await exportCsv(store, run, squid, 700, 0);
+    expect(threaded.stats).toEqual(stats);
+    expect(threaded.chunks.map((chunk) => chunk.length)).toEqual(chunks.map((chunk) => chunk.length));
+    expect(threaded.bytes.equals(bytes)).toBe(true);
     const records = parse(bytes) as string[][];
     expect(records[0]).toEqual(['i', 'text', 'extra']);
     expect(records).toHaveLength(count + 1);
     expect(records[4000]).toEqual(['3999', 'row 3999, "quoted"\nnext', '']);
     expect(records[count]).toEqual([String(count - 1), `row ${count - 1}, "quoted"\nnext`, 'last']);
+  });
+
+  it('fails the stream, naming the run and the row, when a stored row is not valid JSON, on either thread', async () => {
+    const store = getStore();
+    const { run, squid } = await startRun(store);
+    const ingestId = await store.openIngest(run.id, NOW_MS);
+    const rows = ['{"a":1}', '{"a":2}', '{"a":', '{"a":4}'].map((data, index) => ({ data, rowHash: `hash ${index}`, scrapingTimeMs: NOW_MS }));
+    await store.appendIngestRows(ingestId, rows);
+    await store.commitIngest(ingestId, ['a']);
+    for (const threadMinRows of [Number.POSITIVE_INFINITY, 0]) {
+      await expect(exportCsv(store, run, squid, 2, threadMinRows)).rejects.toThrow(`result 3 of run ${run.id} is not valid JSON in the store`);
+    }
   });
 });
 
@@ -131,7 +148,8 @@ describe('createRunCsvStream memory [sqlite]', () => {
     let csvBytes = 0;
     let records = 0;
     let previousByte: number | undefined;
-    const { stream, stats } = createRunCsvStream(store, run, squid);
+    // On the worker thread, as every large export is.
+    const { stream, stats } = createRunCsvStream(store, run, squid, { threadMinRows: 0 });
     for await (const chunk of stream) {
       const buffer = chunk as Buffer;
       csvBytes += buffer.length;

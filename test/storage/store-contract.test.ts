@@ -12,7 +12,7 @@ import { createPostgresStore } from '../../src/storage/postgres/create-postgres-
 import { createSqliteStore } from '../../src/storage/sqlite/create-sqlite-store.js';
 import type { Store } from '../../src/storage/store.js';
 import { createTempPostgresDatabase, describeEachDialect, testSecretBox } from '../helpers/temp-store.js';
-import { CRAWLER_ID, createAccountWithSquid, expectAppError, pushRows, readRawTables, readRun, toRows } from './store-fixtures.js';
+import { CRAWLER_ID, createAccountWithSquid, expectAppError, pushRows, readRawTables, readRun, readRunTextBatches, toRows } from './store-fixtures.js';
 
 const page = (limit: number, offset = 0) => ({ limit, offset });
 
@@ -167,9 +167,9 @@ describeEachDialect('store contract: results', (getStore) => {
     expect(after).toMatchObject({ totalResults: 7, totalUniqueResults: 4 });
     expect(await readRun(store, run.id, true)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
     expect(await readRun(store, run.id, false)).toEqual([1, 2, 1, 2, 3, 3, 4].map((n) => ({ n })));
-    const chunks: number[] = [];
-    for await (const chunk of store.streamRunResults(run.id, { unique: false, batchSize: 3 })) chunks.push(chunk.length);
-    expect(chunks).toEqual([3, 3, 1]);
+    const batches = await readRunTextBatches(store, run.id, false, 3);
+    expect(batches.map((batch) => batch.length)).toEqual([3, 3, 1]);
+    expect(batches.flat()).toEqual([1, 2, 1, 2, 3, 3, 4].map((n) => JSON.stringify({ n })));
   });
 
   it('keeps interleaved ingests apart and counts each hash once', async () => {

@@ -40,11 +40,23 @@ export function columnsOf(objects: object[]): string[] {
   return [...new Set(objects.flatMap((object) => Object.keys(object)))];
 }
 
-/** Every committed row of the run as parsed objects, through streamRunResults. */
+/** Every committed row of the run as stored JSON texts, one array per batch, through streamRunResultTexts. */
+export async function readRunTextBatches(store: Store, runId: string, unique = false, batchSize = 1000): Promise<string[][]> {
+  const batches: string[][] = [];
+  for await (const batch of store.streamRunResultTexts(runId, { unique, batchSize })) {
+    const text = batch.texts.toString('utf8');
+    expect(text.endsWith('\n'), text).toBe(true);
+    const rows = text.slice(0, -1).split('\n');
+    expect(rows).toHaveLength(batch.rowCount);
+    batches.push(rows);
+  }
+  return batches;
+}
+
+/** Every committed row of the run as parsed objects, through streamRunResultTexts. */
 export async function readRun(store: Store, runId: string, unique = false, batchSize = 1000): Promise<unknown[]> {
-  const rows: unknown[] = [];
-  for await (const chunk of store.streamRunResults(runId, { unique, batchSize })) rows.push(...chunk.map((row) => JSON.parse(row.data)));
-  return rows;
+  const batches = await readRunTextBatches(store, runId, unique, batchSize);
+  return batches.flat().map((text) => JSON.parse(text) as unknown);
 }
 
 export function s3Config(overrides: Partial<S3DestinationConfig> = {}): S3DestinationConfig {

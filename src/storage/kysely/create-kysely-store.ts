@@ -5,6 +5,7 @@ import type { Store } from '../store.js';
 import { createAccountSquidMethods } from './account-squid-queries.js';
 import { createDeliveryMethods } from './delivery-queries.js';
 import type { DialectOps } from './dialect-ops.js';
+import { createResultExportMethods } from './result-export-query.js';
 import { createResultMethods } from './result-queries.js';
 import { createCompletionMethods } from './run-completion.js';
 import { createRunMethods } from './run-queries.js';
@@ -26,6 +27,7 @@ export function createKyselyStore(ops: DialectOps, secretBox: SecretBox): Store 
     ...createAccountSquidMethods(ctx),
     ...createRunMethods(ctx),
     ...createResultMethods(ctx),
+    ...createResultExportMethods(ctx),
     ...createCompletionMethods(ctx),
     ...createDeliveryMethods(ctx),
   };

@@ -1,6 +1,6 @@
 // What differs between SQLite and PostgreSQL, behind a few small functions. Everything else
 // in the store is one Kysely implementation shared by both dialects.
-import type { Kysely } from 'kysely';
+import type { Kysely, RawBuilder } from 'kysely';
 import type { NewResultRow } from '../../domain/types.js';
 import type { Database } from './database.js';
 
@@ -41,6 +41,11 @@ export interface DialectOps {
    * 600,000-row run). SQLite plans it that way by itself.
    */
   readInSeqOrder<T>(read: (db: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * An aggregate over a batch of result rows read in seq order: each row's `data` followed by
+   * an LF, concatenated in `seq` order (SQLite: a BLOB, as Buffer; PostgreSQL: text).
+   */
+  concatRowTexts(data: string, seq: string): RawBuilder<Buffer | string>;
   /** Appends rows (at least one) in push order, inside `trx`; the hot path of ingestion. */
   insertResultRows(trx: Kysely<Database>, target: ResultTarget, rows: NewResultRow[]): Promise<SeqRange>;
   /** Inside a transaction that enqueued deliveries (PostgreSQL: NOTIFY, sent at commit). */

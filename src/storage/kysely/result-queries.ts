@@ -6,14 +6,14 @@ import { AppError } from '../../domain/app-error.js';
 import type { ResultRow } from '../../domain/types.js';
 import type { Store } from '../store.js';
 import type { Database, IngestsTable, ResultsTable } from './database.js';
-import { isFirstOfItsHash, isVisible, recordIngestHashes } from './result-visibility.js';
+import { isVisible, recordIngestHashes } from './result-visibility.js';
 import { toRun } from './row-mappers.js';
 import { newHexId, type StoreContext } from './store-context.js';
 
 type ResultMethods = Pick<
   Store,
   | 'openIngest' | 'appendIngestRows' | 'commitIngest' | 'discardIngest' | 'discardIngestsOpenedBefore'
-  | 'listResults' | 'getRunColumns' | 'streamRunResults'
+  | 'listResults' | 'getRunColumns'
 >;
 
 type Ingest = Selectable<IngestsTable>;
@@ -187,30 +187,6 @@ export function createResultMethods({ ops, db }: StoreContext): ResultMethods {
     async getRunColumns(runId) {
       const rows = await db.selectFrom('run_columns').select('name').where('run_id', '=', runId).orderBy('position').execute();
       return rows.map((row) => row.name);
-    },
-    async *streamRunResults(runId, { unique, batchSize }) {
-      const run = await db.selectFrom('runs').select(['seq', 'squid_id']).where('id', '=', runId).executeTakeFirst();
-      if (run === undefined) return;
-      let lastSeq = 0;
-      for (;;) {
-        const after = lastSeq;
-        const rows = await ops.readInSeqOrder((reader) =>
-          reader
-            .selectFrom('results')
-            .select(['seq', 'scraping_time', 'data'])
-            .where('run_seq', '=', Number(run.seq))
-            .where('seq', '>', after)
-            .where(isVisible('results'))
-            .$if(unique, (qb) => qb.where(isFirstOfItsHash('results')))
-            .orderBy('seq')
-            .limit(batchSize)
-            .execute(),
-        );
-        if (rows.length === 0) return;
-        yield rows.map((row) => toResultRow(row, runId, run.squid_id));
-        lastSeq = Number(rows[rows.length - 1]!.seq);
-        if (rows.length < batchSize) return;
-      }
     },
   };
 }

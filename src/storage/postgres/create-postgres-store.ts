@@ -77,6 +77,7 @@ export async function createPostgresStore(options: { connectionString: string; s
         await sql`select set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)`.execute(trx);
         return read(trx);
       }),
+    concatRowTexts: (data, seq) => sql<string>`string_agg(${sql.ref(data)}, E'\n' order by ${sql.ref(seq)}) || E'\n'`,
     async insertResultRows(trx, target, rows) {
       let first = Number.MAX_SAFE_INTEGER;
       let last = 0;

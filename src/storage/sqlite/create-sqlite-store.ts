@@ -111,6 +111,11 @@ export async function createSqliteStore(options: { filePath: string; secretBox: 
         }
       }),
     readInSeqOrder: (read) => read(db),
+    // In the order the batch's subquery yields its rows: group_concat takes them as they come,
+    // and a subquery with ORDER BY and LIMIT is run as a co-routine that yields them in that
+    // order (an ORDER BY inside group_concat sorts them again: 1.8x the time). The bytes of
+    // the UTF-8 text, as a BLOB: no string per batch.
+    concatRowTexts: (data) => sql<Buffer>`cast(group_concat(${sql.ref(data)}, char(10)) || char(10) as blob)`,
     async insertResultRows(_trx, target, rows) {
       // Called inside ops.transaction, which holds the connection: these synchronous
       // statements run on it, inside the open transaction.
