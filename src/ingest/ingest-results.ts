@@ -4,8 +4,8 @@
 // running) discards the ingest, so nothing of the request remains.
 import { systemClock } from '../domain/clock.js';
 import { toError } from '../domain/app-error.js';
-import type { HexId, NewResultRow, Run } from '../domain/types.js';
-import type { Store } from '../storage/store.js';
+import type { HexId, Run } from '../domain/types.js';
+import type { IngestRow, Store } from '../storage/store.js';
 import type { ParsedBatch } from './parsed-batch.js';
 
 export interface IngestResultsInput {
@@ -69,7 +69,7 @@ interface AppendPipeline {
    * Waits for the append in flight (throwing its error), then starts appending `rows` without
    * waiting for it: the next batch is parsed while the store writes this one.
    */
-  start(rows: NewResultRow[]): Promise<void>;
+  start(rows: IngestRow[]): Promise<void>;
   /** Waits for the append in flight, throwing its error. */
   finish(): Promise<void>;
   /** After a failure elsewhere: waits for the append in flight; returns its error, if any, unthrown. */
@@ -82,7 +82,7 @@ interface AppendPipeline {
  * is caught as it settles (a rejection is never left unhandled while the parser runs) and is
  * thrown by the next start/finish, or returned by abandon.
  */
-function createAppendPipeline(append: (rows: NewResultRow[]) => Promise<void>): AppendPipeline {
+function createAppendPipeline(append: (rows: IngestRow[]) => Promise<void>): AppendPipeline {
   type Outcome = { failed: false } | { failed: true; error: unknown };
   let pending: Promise<Outcome> | null = null;
   async function settle(): Promise<Outcome> {

@@ -3,13 +3,19 @@
 // At most one partial line is held; a line that outgrows the limit fails before the rest of
 // it is read. Per row this is the hot path of ingestion: one call per line (no generator step,
 // no label string unless the line is bad), and the hash reads the line's bytes as received.
+// A line is checked by json-line-scan.ts without building its object, and stays bytes: the
+// SQLite store binds them as they came. Lines the scan does not decide take JSON.parse.
+import type { IngestRow } from '../storage/store.js';
+import { createLineScanner, type LineScanner } from './json-line-scan.js';
 import {
   type BatchBuilder,
+  checkRowKey,
   checkRowObject,
   createBatchBuilder,
   hashRowText,
   oversizeRowError,
   type ParsedBatch,
+  readScrapingTimeMs,
   type RowParseOptions,
   rowError,
 } from './parsed-batch.js';
@@ -24,8 +30,9 @@ export async function* parseNdjsonRows(
   options: RowParseOptions,
 ): AsyncGenerator<ParsedBatch> {
   const builder = createBatchBuilder(options);
+  const scanner = createLineScanner();
   const addLine = (bytes: Buffer, start: number, end: number, lineNumber: number): void => {
-    addLineBytes(builder, bytes, start, end, lineNumber);
+    addLineBytes(builder, scanner, options.now, bytes, start, end, lineNumber);
   };
   const splitter = createLineSplitter(options.maxRowBytes, addLine);
   for await (const piece of source) {
@@ -40,10 +47,51 @@ export async function* parseNdjsonRows(
   if (builder.size > 0) yield builder.take();
 }
 
+/**
+ * A row still held as the bytes it arrived in (a view of the request's chunk, kept only while
+ * its batch is): a store that binds `dataBytes` never has it decoded into a string.
+ */
+class LineRow implements IngestRow {
+  constructor(
+    readonly dataBytes: Buffer,
+    readonly rowHash: string,
+    readonly scrapingTimeMs: number,
+  ) {}
+
+  get data(): string {
+    return this.dataBytes.toString('utf8');
+  }
+}
+
 /** Adds the row of `bytes[start, end)` (one line, without its LF) unless the line is blank. */
-function addLineBytes(builder: BatchBuilder, bytes: Buffer, start: number, end: number, lineNumber: number): void {
-  // The CR of a CRLF goes before decoding, so that a CRLF line's bytes are its row's bytes.
+function addLineBytes(
+  builder: BatchBuilder,
+  scanner: LineScanner,
+  now: () => number,
+  bytes: Buffer,
+  start: number,
+  end: number,
+  lineNumber: number,
+): void {
+  // The CR of a CRLF goes before anything else, so that a CRLF line's bytes are its row's bytes.
   if (end > start && bytes[end - 1] === CR) end--;
+  const scanned = scanner.scan(bytes, start, end);
+  if (scanned === null) {
+    addParsedLine(builder, bytes, start, end, lineNumber);
+    return;
+  }
+  // Keys the row shares, in place, with the row before were checked and recorded with it.
+  const { keys } = scanned;
+  for (let index = scanned.firstNewKey; index < keys.length; index++) {
+    checkRowKey(keys[index]!, () => `line ${lineNumber}`);
+    builder.addColumn(keys[index]!);
+  }
+  const dataBytes = bytes.subarray(start, end);
+  builder.addChecked(new LineRow(dataBytes, hashRowText(dataBytes), readScrapingTimeMs(scanned.scrapingTime, now)), end - start);
+}
+
+/** The general path (and the one that words the errors): decode, trim, JSON.parse. */
+function addParsedLine(builder: BatchBuilder, bytes: Buffer, start: number, end: number, lineNumber: number): void {
   const line = bytes.toString('utf8', start, end);
   // trim() also drops a byte order mark at the start of the body and spaces around the object.
   const text = line.trim();

@@ -2,10 +2,10 @@
 // JSON object without Squidship's reserved keys and within the per-row size limit.
 import * as crypto from 'node:crypto';
 import { AppError } from '../domain/app-error.js';
-import type { NewResultRow } from '../domain/types.js';
+import type { IngestRow } from '../storage/store.js';
 
 export interface ParsedBatch {
-  rows: NewResultRow[];
+  rows: IngestRow[];
   /** Keys first seen (in this request) in this batch, in first-seen order. */
   columns: string[];
 }
@@ -50,15 +50,22 @@ export function checkRowObject(value: unknown, label: string): Record<string, un
   }
   const row = value as Record<string, unknown>;
   for (const key of RESERVED_KEYS) {
-    if (Object.hasOwn(row, key)) {
-      throw rowError(
-        label,
-        `the key "${key}" is reserved: Squidship adds its own id, object, squid and run to each result. ` +
-          `Rename it, e.g. to "item_${key}".`,
-      );
-    }
+    if (Object.hasOwn(row, key)) throw reservedKeyError(key, label);
   }
   return row;
+}
+
+/** Throws the 400 for a reserved key; `labelOf` makes the row's label only then. */
+export function checkRowKey(key: string, labelOf: () => string): void {
+  if (RESERVED_KEYS.includes(key)) throw reservedKeyError(key, labelOf());
+}
+
+function reservedKeyError(key: string, label: string): AppError {
+  return rowError(
+    label,
+    `the key "${key}" is reserved: Squidship adds its own id, object, squid and run to each result. ` +
+      `Rename it, e.g. to "item_${key}".`,
+  );
 }
 
 function rejectNonObject(value: unknown, label: string): never {
@@ -68,10 +75,18 @@ function rejectNonObject(value: unknown, label: string): never {
 
 export interface BatchBuilder {
   /**
-   * Adds a checked row: `text` is its JSON text as stored, `row` the parsed object, `rowHash`
-   * hashRowText of the text (or of its UTF-8 bytes), `bytes` the text's UTF-8 length.
+   * Adds a row checked from its parsed object: `row` the object (its keys become columns, its
+   * scraping_time the row's), `text` its JSON text as stored, `rowHash` hashRowText of the text
+   * (or of its UTF-8 bytes), `bytes` the text's UTF-8 length.
    */
   add(text: string, row: Record<string, unknown>, rowHash: string, bytes: number): void;
+  /**
+   * Adds a row whose keys the caller checked (checkRowKey) and tracks itself (addColumn): the
+   * scanned path of NDJSON, which has no object.
+   */
+  addChecked(row: IngestRow, bytes: number): void;
+  /** Records a column of the request, if new. */
+  addColumn(key: string): void;
   readonly size: number;
   /** True once the batch has reached batchRows rows or batchBytes bytes: time to take it. */
   readonly isFull: boolean;
@@ -84,20 +99,26 @@ export function createBatchBuilder(options: RowParseOptions): BatchBuilder {
   const { now, batchRows } = options;
   const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
   const seen = new Set<string>();
-  let rows: NewResultRow[] = [];
+  let rows: IngestRow[] = [];
   let columns: string[] = [];
   let bytesSoFar = 0;
+  const addColumn = (key: string): void => {
+    if (!seen.has(key)) {
+      seen.add(key);
+      columns.push(key);
+    }
+  };
   return {
     add(text, row, rowHash, bytes) {
-      for (const key in row) {
-        if (!seen.has(key)) {
-          seen.add(key);
-          columns.push(key);
-        }
-      }
-      rows.push({ data: text, rowHash, scrapingTimeMs: readScrapingTimeMs(row, now) });
+      for (const key in row) addColumn(key);
+      rows.push({ data: text, rowHash, scrapingTimeMs: readScrapingTimeMs(row.scraping_time, now) });
       bytesSoFar += bytes;
     },
+    addChecked(row, bytes) {
+      rows.push(row);
+      bytesSoFar += bytes;
+    },
+    addColumn,
     get size() {
       return rows.length;
     },
@@ -125,8 +146,8 @@ export const hashRowText: (text: string | Uint8Array) => string =
     ? (text) => crypto.hash('sha1', text, 'hex')
     : (text) => crypto.createHash('sha1').update(text).digest('hex');
 
-function readScrapingTimeMs(row: Record<string, unknown>, now: () => number): number {
-  const value = row.scraping_time;
+/** A row's own `scraping_time` when it is a date string, else now. */
+export function readScrapingTimeMs(value: unknown, now: () => number): number {
   if (typeof value === 'string') {
     const ms = Date.parse(value);
     if (!Number.isNaN(ms)) return ms;

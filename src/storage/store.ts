@@ -101,6 +101,15 @@ export interface ResultTextBatch {
   texts: Buffer;
 }
 
+/**
+ * A row to append. `dataBytes`, when its producer holds them, are exactly the UTF-8 bytes of
+ * `data` (valid UTF-8): a store may bind them instead of encoding `data` again, and `data` may
+ * then be decoded only when read.
+ */
+export interface IngestRow extends NewResultRow {
+  readonly dataBytes?: Uint8Array;
+}
+
 export interface ResultFilter {
   squidId?: HexId;
   runId?: HexId;
@@ -156,7 +165,7 @@ export interface Store {
   // rows appended to an open ingest are invisible until commitIngest, and a discarded
   // ingest leaves nothing behind. One HTTP request = one ingest.
   openIngest(runId: HexId, nowMs: number): Promise<HexId>;
-  appendIngestRows(ingestId: HexId, rows: NewResultRow[]): Promise<void>;
+  appendIngestRows(ingestId: HexId, rows: IngestRow[]): Promise<void>;
   /**
    * Makes the ingest's rows visible, merges `columns` (first-seen order) into the run's columns,
    * and updates the run's totals, in one transaction. Throws AppError RunNotRunning (409) and

@@ -165,4 +165,21 @@ describe('parseNdjsonRows', () => {
     expect(rows.map((row) => row.data)).toEqual(['{"a":"ü"}', '{"b":2}', '{"c":"3"}', '{"d":4}']);
     for (const row of rows) expect(row.rowHash).toBe(createHash('sha1').update(row.data).digest('hex'));
   });
+
+  it('gives the same rows, columns and errors whether a line is scanned or parsed', async () => {
+    // Same keys row after row (the scan's fast path), a line only JSON.parse takes (an
+    // integer-like key, which a for-in lists first), then a reserved key among known ones.
+    const lines = ['{"a":1,"b":"x"}', '{"a":2,"b":"y"}', '{"b":3,"1":4}', '{"a":2,"b":"y","é\u0301":[{}]}'];
+    const batches = await collect(chunksOf([`${lines.join('\n')}\n`]));
+    const rows = batches.flatMap((batch) => batch.rows);
+    expect(rows.map((row) => row.data)).toEqual(lines);
+    expect(batches.flatMap((batch) => batch.columns)).toEqual(['a', 'b', '1', 'é\u0301']);
+    for (const row of rows) expect(row.rowHash).toBe(createHash('sha1').update(row.data).digest('hex'));
+    const scanned = rows[0]?.dataBytes;
+    expect(scanned === undefined ? null : Buffer.from(scanned).toString('utf8')).toBe(lines[0]);
+    const error = await errorOf(['{"a":1,"b":2}\n{"a":1,"b":2}\n{"a":1,"b":2,"run":3}\n']);
+    expect(error.message).toContain('line 3: the key "run" is reserved');
+    const invalid = await errorOf(['{"a":1,"b":2}\n{"a":1,"b":02}\n']);
+    expect(invalid.message).toMatch(/^line 2: invalid JSON \(.+\)$/);
+  });
 });

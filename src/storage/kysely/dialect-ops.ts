@@ -1,7 +1,7 @@
 // What differs between SQLite and PostgreSQL, behind a few small functions. Everything else
 // in the store is one Kysely implementation shared by both dialects.
 import type { Kysely, RawBuilder } from 'kysely';
-import type { NewResultRow } from '../../domain/types.js';
+import type { IngestRow } from '../store.js';
 import type { Database } from './database.js';
 
 /** Where appended rows go: integer keys of the run, its squid and the open ingest. */
@@ -47,7 +47,7 @@ export interface DialectOps {
    */
   concatRowTexts(data: string, seq: string): RawBuilder<Buffer | string>;
   /** Appends rows (at least one) in push order, inside `trx`; the hot path of ingestion. */
-  insertResultRows(trx: Kysely<Database>, target: ResultTarget, rows: NewResultRow[]): Promise<SeqRange>;
+  insertResultRows(trx: Kysely<Database>, target: ResultTarget, rows: IngestRow[]): Promise<SeqRange>;
   /** Inside a transaction that enqueued deliveries (PostgreSQL: NOTIFY, sent at commit). */
   notifyDeliveriesInTransaction(trx: Kysely<Database>): Promise<void>;
   /** After that transaction committed (SQLite: wakes this process's listeners). */

@@ -108,7 +108,7 @@ export function createResultMethods({ ops, db }: StoreContext): ResultMethods {
         // Locking the run serialises commits of one run (SQLite has a single writer anyway).
         const run = await trx
           .selectFrom('runs')
-          .select(['id', 'status'])
+          .select(['id', 'seq', 'status'])
           .where('id', '=', ingest.run_id)
           .$if(ops.rowLocks, (qb) => qb.forUpdate())
           .executeTakeFirstOrThrow();
@@ -120,6 +120,7 @@ export function createResultMethods({ ops, db }: StoreContext): ResultMethods {
           ingest.first_result_seq === null || ingest.last_result_seq === null
             ? 0
             : await recordIngestHashes(trx, {
+                runSeq: Number(run.seq),
                 ingestSeq: Number(ingest.seq),
                 firstSeq: Number(ingest.first_result_seq),
                 lastSeq: Number(ingest.last_result_seq),

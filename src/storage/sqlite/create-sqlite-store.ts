@@ -8,8 +8,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteAdapter, SqliteDialect, sql } from 'kysely';
 import { runMigrations } from '../migrations/run-migrations.js';
 import type { SecretBox } from '../secret-box.js';
-import type { Store } from '../store.js';
-import type { NewResultRow } from '../../domain/types.js';
+import type { IngestRow, Store } from '../store.js';
 import { createKyselyStore } from '../kysely/create-kysely-store.js';
 import type { Database } from '../kysely/database.js';
 import { toHashKey, type DialectOps } from '../kysely/dialect-ops.js';
@@ -72,7 +71,9 @@ interface ResultInserts {
 }
 
 function prepareResultInserts(raw: SqliteDatabase.Database): ResultInserts {
-  const tuple = '(?, ?, ?, ?, ?, ?, ?)';
+  // data: a row's UTF-8 bytes when it has them (bound as a BLOB, cast to the TEXT of exactly
+  // those bytes: better-sqlite3 does not encode a string that was never decoded), else its text.
+  const tuple = '(?, ?, ?, ?, ?, ?, CAST(? AS TEXT))';
   return {
     one: raw.prepare(`INSERT INTO results ${RESULT_COLUMNS} VALUES ${tuple}`),
     many: raw.prepare(`INSERT INTO results ${RESULT_COLUMNS} VALUES ${Array(ROWS_PER_STATEMENT).fill(tuple).join(', ')}`),
@@ -121,8 +122,8 @@ export async function createSqliteStore(options: { filePath: string; secretBox: 
       // statements run on it, inside the open transaction.
       insertResults ??= prepareResultInserts(raw);
       const values: unknown[] = [];
-      const push = (row: NewResultRow) => {
-        values.push(target.runSeq, target.squidSeq, target.ingestSeq, row.rowHash, toHashKey(row.rowHash), row.scrapingTimeMs, row.data);
+      const push = (row: IngestRow) => {
+        values.push(target.runSeq, target.squidSeq, target.ingestSeq, row.rowHash, toHashKey(row.rowHash), row.scrapingTimeMs, row.dataBytes ?? row.data);
       };
       let first = 0;
       let last = 0;
