@@ -4,7 +4,7 @@
 // the store and uploads the last while this one is encoded.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createCsvBatchEncoder } from './csv-batch-encoder.js';
-import { toOwnArrayBuffer, type EncodeReply, type EncodeRequest, type EncodeThreadData } from './threaded-csv-encoder.js';
+import { toTransferable, type EncodeReply, type EncodeRequest, type EncodeThreadData } from './threaded-csv-encoder.js';
 
 const port = parentPort;
 if (port === null) throw new Error('csv-encode-thread.ts runs as a worker thread only');
@@ -15,7 +15,7 @@ port.on('message', (request: EncodeRequest) => {
   let reply: EncodeReply;
   try {
     const records = encoder.encodeBatch(Buffer.from(request.texts));
-    reply = { records: toOwnArrayBuffer(records) };
+    reply = { records: toTransferable(records), byteLength: records.length };
   } catch (error) {
     reply = { error: error instanceof Error ? error.message : String(error) };
   }

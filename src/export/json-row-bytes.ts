@@ -41,7 +41,10 @@ export interface CsvRecordBuffer {
   appendText(text: string): void;
   /** Bytes appended since the last takeChunk. */
   byteLength(): number;
-  /** The bytes appended since the last takeChunk, in a Buffer of their own. */
+  /**
+   * The bytes appended since the last takeChunk, in a Buffer no one else writes to: a copy when
+   * they are few, else a view of the buffer they were written into, which is then replaced.
+   */
   takeChunk(): Buffer;
 }
 
@@ -463,8 +466,15 @@ export function createCsvRecordBuffer(columns: readonly string[], options: { noL
   return { appendJsonRow, appendText, byteLength: () => w, takeChunk };
 
   function takeChunk(): Buffer {
-    const chunk = Buffer.allocUnsafe(w);
-    out.copy(chunk, 0, 0, w);
+    let chunk: Buffer;
+    if (w < out.length / 2) {
+      chunk = Buffer.allocUnsafe(w);
+      out.copy(chunk, 0, 0, w);
+    } else {
+      // A batch's records: handing the buffer over saves copying most of it.
+      chunk = out.subarray(0, w);
+      out = Buffer.allocUnsafe(out.length);
+    }
     w = 0;
     return chunk;
   }

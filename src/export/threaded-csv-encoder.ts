@@ -16,7 +16,8 @@ export interface EncodeRequest {
   texts: ArrayBuffer;
 }
 
-export type EncodeReply = { records: ArrayBuffer } | { error: string };
+/** The batch's records are the first `byteLength` bytes of `records`. */
+export type EncodeReply = { records: ArrayBuffer; byteLength: number } | { error: string };
 
 export interface ThreadedCsvEncoder {
   /** Gives `texts` up to the thread; resolves to the batch's CSV records. Answers come in order. */
@@ -39,7 +40,7 @@ export function startThreadedCsvEncoder(data: EncodeThreadData): ThreadedCsvEnco
     const pending = waiting.shift();
     if (pending === undefined) return fail(new Error('the CSV encoding thread answered a batch that was not sent'));
     if ('error' in reply) pending.reject(new Error(reply.error));
-    else pending.resolve(Buffer.from(reply.records));
+    else pending.resolve(Buffer.from(reply.records, 0, reply.byteLength));
   });
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`the CSV encoding thread stopped (exit code ${code})`)));
@@ -47,7 +48,7 @@ export function startThreadedCsvEncoder(data: EncodeThreadData): ThreadedCsvEnco
   return {
     encode(texts) {
       if (failure !== null) return Promise.reject(failure);
-      const request: EncodeRequest = { texts: toOwnArrayBuffer(texts) };
+      const request: EncodeRequest = { texts: toTransferable(texts) };
       return new Promise<Buffer>((resolve, reject) => {
         waiting.push({ resolve, reject });
         worker.postMessage(request, [request.texts]);
@@ -61,13 +62,14 @@ export function startThreadedCsvEncoder(data: EncodeThreadData): ThreadedCsvEnco
 }
 
 /**
- * `bytes` in an ArrayBuffer of their own, which can be transferred. A Buffer that shares its
- * ArrayBuffer (Node's pool of small Buffers, a slice) is copied: transferring it would detach
- * every other Buffer in it.
+ * An ArrayBuffer that starts with `bytes` and can be transferred (detached here) without
+ * touching any other Buffer: `bytes`' own when they start it and it is not Node's pool of small
+ * Buffers (exactly Buffer.poolSize bytes, shared by many), else a copy. The caller gives `bytes`
+ * up: they are unusable once the ArrayBuffer is transferred.
  */
-export function toOwnArrayBuffer(bytes: Buffer): ArrayBuffer {
+export function toTransferable(bytes: Buffer): ArrayBuffer {
   const { buffer } = bytes;
-  if (buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && bytes.byteLength === buffer.byteLength) return buffer;
+  if (buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && buffer.byteLength > Buffer.poolSize) return buffer;
   const own = new ArrayBuffer(bytes.length);
   new Uint8Array(own).set(bytes);
   return own;
