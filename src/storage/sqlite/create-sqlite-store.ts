@@ -13,9 +13,11 @@ import { createKyselyStore } from '../kysely/create-kysely-store.js';
 import type { Database } from '../kysely/database.js';
 import { toHashKey, type DialectOps } from '../kysely/dialect-ops.js';
 import { createStatementCache } from './statement-cache.js';
+import { MAIN_THREAD_AUTOCHECKPOINT_PAGES, startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 
 const BUSY_TIMEOUT_MS = 5000;
 const WAKEUP_EVENT = 'deliveries';
+const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Kysely's SQLite adapter takes no migration lock (one connection per process). Ours opens
@@ -50,10 +52,11 @@ function openDatabase(filePath: string): SqliteDatabase.Database {
   raw.pragma('foreign_keys = ON');
   // NORMAL in WAL mode: durable against process crashes, may lose the last commits on power loss.
   raw.pragma('synchronous = NORMAL');
-  // Checkpoint every 10,000 pages (40 MiB of WAL) instead of 1,000: a commit of a small ingest
-  // dirties about one run_hashes page per new hash, and rarer checkpoints copy each such page
-  // (and sync the file) once for many commits. 1,000-row ingests went 25% faster.
-  raw.pragma('wal_autocheckpoint = 10000');
+  // Until the store first ingests rows (and from then on in a thread, wal-checkpointer.ts).
+  raw.pragma(`wal_autocheckpoint = ${MAIN_THREAD_AUTOCHECKPOINT_PAGES}`);
+  // A WAL that grew past this (a long export's snapshot kept it from starting over) is cut
+  // back to it when it next starts over, instead of keeping its largest size on disk.
+  raw.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
   return raw;
 }
 
@@ -86,7 +89,19 @@ export async function createSqliteStore(options: { filePath: string; secretBox: 
   const wakeups = new EventEmitter();
   // Prepared once (after migrate() made the table): ingestion inserts rows with no SQL to compile.
   let insertResults: ResultInserts | null = null;
-  let closed = false;
+  let closing: Promise<void> | null = null;
+  // Started by the first ingestion: stores that never ingest rows (CLI commands, most tests)
+  // start no thread, and their few small commits are checkpointed on the connection.
+  let checkpointer: WalCheckpointer | null = null;
+  const startCheckpointer = (): WalCheckpointer =>
+    startWalCheckpointer({
+      raw,
+      filePath: options.filePath,
+      busyTimeoutMs: BUSY_TIMEOUT_MS,
+      onFailure: (error) => {
+        process.emitWarning(`${error.message}; SQLite checkpoints on the store's connection again (wal_autocheckpoint = ${MAIN_THREAD_AUTOCHECKPOINT_PAGES})`, { code: 'SQUIDSHIP_WAL_CHECKPOINTER_FAILED' });
+      },
+    });
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any of our Kysely instances
   const rollback = async (conn: Kysely<any>): Promise<void> => {
@@ -99,18 +114,21 @@ export async function createSqliteStore(options: { filePath: string; secretBox: 
     db,
     // Kysely's SQLite driver hands out its one connection to one caller at a time, so holding
     // it for the transaction also keeps this process's other queries out until commit.
-    transaction: (work) =>
-      db.connection().execute(async (conn) => {
+    async transaction(work) {
+      await checkpointer?.beforeWrite();
+      return db.connection().execute(async (conn) => {
         await sql`begin immediate`.execute(conn);
         try {
           const result = await work(conn);
           await sql`commit`.execute(conn);
+          checkpointer?.afterCommit();
           return result;
         } catch (error) {
           await rollback(conn);
           throw error;
         }
-      }),
+      });
+    },
     readInSeqOrder: (read) => read(db),
     // In the order the batch's subquery yields its rows: group_concat takes them as they come,
     // and a subquery with ORDER BY and LIMIT is run as a co-routine that yields them in that
@@ -121,6 +139,7 @@ export async function createSqliteStore(options: { filePath: string; secretBox: 
       // Called inside ops.transaction, which holds the connection: these synchronous
       // statements run on it, inside the open transaction.
       insertResults ??= prepareResultInserts(raw);
+      checkpointer ??= startCheckpointer();
       const values: unknown[] = [];
       const push = (row: IngestRow) => {
         values.push(target.runSeq, target.squidSeq, target.ingestSeq, row.rowHash, toHashKey(row.rowHash), row.scrapingTimeMs, row.dataBytes ?? row.data);
@@ -155,11 +174,14 @@ export async function createSqliteStore(options: { filePath: string; secretBox: 
     isUniqueViolation: (error) =>
       error instanceof Error && 'code' in error && (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'),
     migrate: () => runMigrations(db, rollback),
-    async close() {
-      if (closed) return;
-      closed = true;
-      wakeups.removeAllListeners();
-      await db.destroy();
+    close() {
+      closing ??= (async () => {
+        wakeups.removeAllListeners();
+        await db.destroy();
+        // After the store's connection: the thread's TRUNCATE checkpoint is then the last one.
+        await checkpointer?.close();
+      })();
+      return closing;
     },
   };
   return createKyselyStore(ops, options.secretBox);

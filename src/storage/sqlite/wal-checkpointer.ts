@@ -1,0 +1,172 @@
+// SQLite's WAL checkpoints on a worker thread (wal-checkpoint-thread.ts) instead of on the
+// store's connection. better-sqlite3 is synchronous, so an automatic checkpoint (copying the
+// WAL's pages into the database file, with its fsyncs) ran inside the commit of whichever write
+// crossed wal_autocheckpoint, on the main thread: about 45% of the store's time while ingesting.
+// The thread checkpoints after each write transaction commits, beside the main thread's next one.
+import { Worker } from 'node:worker_threads';
+import type SqliteDatabase from 'better-sqlite3';
+
+/** What the thread is started with. */
+export interface CheckpointThreadData {
+  filePath: string;
+  busyTimeoutMs: number;
+  idleCheckpointMs: number;
+}
+
+export type CheckpointRequest = { type: 'checkpoint' } | { type: 'close' };
+
+export type CheckpointReply =
+  | { type: 'ready' }
+  | { type: 'checkpointed'; busy: number; logFrames: number; checkpointedFrames: number }
+  | { type: 'failed'; message: string };
+
+/**
+ * The main connection's automatic checkpoint whenever the thread is not running (before it is
+ * ready, after it failed): every 10,000 pages (40 MiB of WAL). A commit of a small ingest dirties
+ * about one run_hashes page per new hash, and rare checkpoints copy each such page once for
+ * many commits (1,000-row ingests went 25% faster than with SQLite's default of 1,000).
+ */
+export const MAIN_THREAD_AUTOCHECKPOINT_PAGES = 10_000;
+
+/**
+ * A checkpoint copies frames only up to the oldest reader's snapshot, and the writer starts the
+ * WAL over only when every frame has been copied. Under a steady stream of commits the WAL could
+ * so grow without end; once a checkpoint finds more frames than this, the next write transaction
+ * waits for a checkpoint to finish first, and so starts the WAL over.
+ */
+export const WAL_LIMIT_FRAMES = MAIN_THREAD_AUTOCHECKPOINT_PAGES;
+
+const IDLE_CHECKPOINT_MS = 1000;
+const CLOSE_TIMEOUT_MS = 30_000;
+
+export interface WalCheckpointer {
+  /** After a write transaction on the main connection has committed. */
+  afterCommit(): void;
+  /** Null when a write may start now; else resolves when it may (the WAL is over its limit). */
+  beforeWrite(): Promise<void> | null;
+  /** Resolves once the thread has finished its final checkpoint (after a close()) and exited. */
+  close(): Promise<void>;
+}
+
+export interface WalCheckpointerOptions {
+  /** The store's connection: its wal_autocheckpoint is 0 while the thread runs. */
+  raw: SqliteDatabase.Database;
+  /** The database file the thread opens (the one `raw` has open). */
+  filePath: string;
+  busyTimeoutMs: number;
+  /** Called once if the thread fails: checkpoints are back on `raw` by then. */
+  onFailure(error: Error): void;
+}
+
+export function startWalCheckpointer(options: WalCheckpointerOptions): WalCheckpointer {
+  const { raw } = options;
+  const data: CheckpointThreadData = { filePath: options.filePath, busyTimeoutMs: options.busyTimeoutMs, idleCheckpointMs: IDLE_CHECKPOINT_MS };
+  const worker = createCheckpointWorker(data);
+  worker.unref();
+  let ready = false;
+  let failed = false;
+  let closing: Promise<void> | null = null;
+  let inFlight = false;
+  let wanted = false;
+  let overLimit = false;
+  let lastCheckpointedFrames = -1;
+  let waiters: Array<() => void> = [];
+
+  const release = (): void => {
+    for (const wake of waiters.splice(0)) wake();
+  };
+  const post = (): void => {
+    inFlight = true;
+    wanted = false;
+    worker.ref();
+    worker.postMessage({ type: 'checkpoint' } satisfies CheckpointRequest);
+  };
+  const fail = (error: Error): void => {
+    if (failed) return;
+    failed = true;
+    overLimit = false;
+    release();
+    void worker.terminate();
+    // After close() the store's connection is closed: the thread's final checkpoint failed,
+    // and the WAL is left for the next open to recover (its commits are in it).
+    if (raw.open) raw.pragma(`wal_autocheckpoint = ${MAIN_THREAD_AUTOCHECKPOINT_PAGES}`);
+    options.onFailure(error);
+  };
+
+  worker.on('message', (reply: CheckpointReply) => {
+    if (reply.type === 'failed') return fail(new Error(`the WAL checkpoint thread failed: ${reply.message}`));
+    if (reply.type === 'ready') {
+      ready = true;
+      if (closing === null && !failed) raw.pragma('wal_autocheckpoint = 0');
+      if (wanted) post();
+      return;
+    }
+    inFlight = false;
+    worker.unref();
+    if (closing !== null || failed) return;
+    // Every frame copied and nothing committed since this checkpoint began: the next write
+    // transaction starts the WAL over. Writers wait only while checkpoints make progress: a
+    // reader's old snapshot can hold them back, and waiting for that reader gains nothing.
+    const caughtUp = reply.checkpointedFrames === reply.logFrames && !wanted;
+    const progressed = reply.checkpointedFrames !== lastCheckpointedFrames;
+    lastCheckpointedFrames = reply.checkpointedFrames;
+    overLimit = reply.logFrames > WAL_LIMIT_FRAMES && !caughtUp && progressed;
+    if (wanted || overLimit) post();
+    if (!overLimit) release();
+  });
+  worker.on('error', (error: unknown) => fail(toError(error)));
+  worker.on('exit', (code) => {
+    if (closing === null) fail(new Error(`the WAL checkpoint thread stopped (exit code ${code})`));
+  });
+
+  return {
+    afterCommit() {
+      if (failed || closing !== null) return;
+      if (ready && !inFlight) post();
+      else wanted = true;
+    },
+    beforeWrite() {
+      if (!overLimit || failed || closing !== null) return null;
+      return new Promise<void>((resolve) => waiters.push(resolve));
+    },
+    close() {
+      closing ??= closeWorker(worker, failed).finally(() => {
+        waiters = [];
+      });
+      release();
+      return closing;
+    },
+  };
+}
+
+/** Asks the thread for its final TRUNCATE checkpoint and waits for it to exit; stops it if it hangs. */
+async function closeWorker(worker: Worker, failed: boolean): Promise<void> {
+  worker.ref();
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  if (failed) {
+    await worker.terminate();
+    return;
+  }
+  worker.postMessage({ type: 'close' } satisfies CheckpointRequest);
+  const timer = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * A thread's error as an Error: what a thread throws reaches 'error' as a copy, and a copy of
+ * an error thrown inside tsx's loader (running from src/) can be a plain object.
+ */
+function toError(error: unknown): Error {
+  if (error instanceof Error) return error;
+  const message = typeof error === 'object' && error !== null ? JSON.stringify(error) : String(error);
+  return new Error(`the WAL checkpoint thread failed: ${message}`, { cause: error });
+}
+
+function createCheckpointWorker(data: CheckpointThreadData): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new Worker(new URL('./wal-checkpoint-thread.js', here), { workerData: data });
+  // Running from src/ (tests, benchmarks with --source): the thread loads its TypeScript through tsx.
+  const thread = JSON.stringify(new URL('./wal-checkpoint-thread.ts', here).href);
+  return new Worker(`import('tsx/esm/api').then((tsx) => tsx.tsImport(${thread}, ${thread}))`, { eval: true, workerData: data });
+}
