@@ -10,6 +10,7 @@ import { registerAuth } from './auth.js';
 import { registerBodyParsers } from './body-parsers.js';
 import { createErrorHandler, handleNotFound } from './errors.js';
 import { createLoggerOptions } from './logging.js';
+import { createRequestLogger } from './request-logger.js';
 import { EXTENSION_TAG } from './schemas.js';
 import { createValidatorCompiler } from './validation.js';
 import { createCrawlerRoutes } from './routes/crawlers.js';
@@ -35,6 +36,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    childLoggerFactory: createRequestLogger,
   });
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(createErrorHandler(deps.config.maxBodyBytes));

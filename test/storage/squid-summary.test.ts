@@ -1,7 +1,7 @@
 // Store.getSquidSummary: the squid with its last run, run count and destinations in one read,
 // the same answer as getSquid + getLastRun + listDestinations. Runs on every dialect.
 import { describe, expect, it } from 'vitest';
-import { createDecryptCache } from '../../src/storage/kysely/decrypt-cache.js';
+import { createConfigCache, createDecryptCache } from '../../src/storage/kysely/decrypt-cache.js';
 import type { Store } from '../../src/storage/store.js';
 import { describeEachDialect, testSecretBox } from '../helpers/temp-store.js';
 import { createAccountWithSquid, s3Config } from './store-fixtures.js';
@@ -56,5 +56,29 @@ describe('destination config decrypt cache', () => {
     const tampered = `${sealed[0]!.slice(0, -4)}AAAA`;
     expect(() => box.decrypt(tampered)).toThrow(/cannot be decrypted/);
     expect(() => box.decrypt(tampered)).toThrow(/cannot be decrypted/);
+  });
+
+  it('opens and parses each sealed config, answers a copy each time, and never remembers a failure', () => {
+    const box = testSecretBox();
+    let decrypts = 0;
+    const counting = {
+      encrypt: (text: string) => box.encrypt(text),
+      decrypt: (sealed: string) => {
+        decrypts += 1;
+        return box.decrypt(sealed);
+      },
+    };
+    const openConfig = createConfigCache(counting, 2);
+    const sealed = [s3Config({ bucket: 'a' }), s3Config({ bucket: 'b' }), s3Config({ bucket: 'c' })].map((config) => box.encrypt(JSON.stringify(config)));
+    const first = openConfig(sealed[0]!);
+    expect(first).toEqual(s3Config({ bucket: 'a' }));
+    first.bucket = 'changed by a caller';
+    expect(openConfig(sealed[0]!)).toEqual(s3Config({ bucket: 'a' }));
+    expect(decrypts).toBe(1);
+    expect(sealed.map((text) => openConfig(text).bucket)).toEqual(['a', 'b', 'c']);
+    expect(openConfig(sealed[0]!).bucket).toBe('a');
+    const tampered = `${sealed[1]!.slice(0, -4)}AAAA`;
+    expect(() => openConfig(tampered)).toThrow(/cannot be decrypted/);
+    expect(() => openConfig(tampered)).toThrow(/cannot be decrypted/);
   });
 });

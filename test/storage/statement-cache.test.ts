@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createStatementCache } from '../../src/storage/sqlite/statement-cache.js';
+import { ROWS_AS_ARRAYS, createStatementCache } from '../../src/storage/sqlite/statement-cache.js';
 
 describe('SQLite statement cache', () => {
   let dir = '';
@@ -51,6 +51,16 @@ describe('SQLite statement cache', () => {
     cache.prepare('select 3');
     expect(cache.prepare('select 1')).toBe(a);
     expect(cache.prepare('select 2')).not.toBe(b);
+  });
+
+  it('answers rows as arrays for a text marked ROWS_AS_ARRAYS, cached or fresh, and objects otherwise', () => {
+    const cache = createStatementCache(raw);
+    const marked = `${ROWS_AS_ARRAYS}select n, n * 10 as tens from t where n > ? order by n`;
+    expect(cache.prepare(marked).all([1])).toEqual([[2, 20], [3, 30]]);
+    expect(cache.prepare(marked).all([2])).toEqual([[3, 30]]);
+    const outer = cache.prepare(marked);
+    for (const _row of outer.iterate([0])) expect(cache.prepare(marked).all([2])).toEqual([[3, 30]]);
+    expect(cache.prepare('select n, n * 10 as tens from t where n > ? order by n').all([2])).toEqual([{ n: 3, tens: 30 }]);
   });
 
   it('closes the database', () => {

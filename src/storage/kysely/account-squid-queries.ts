@@ -2,9 +2,9 @@
 import { sql } from 'kysely';
 import { AppError } from '../../domain/app-error.js';
 import type { Store } from '../store.js';
-import { createDecryptCache } from './decrypt-cache.js';
+import { createConfigCache, createDecryptCache } from './decrypt-cache.js';
 import { sealConfig, toAccount, toDbBool, toDestination, toRun, toSquid } from './row-mappers.js';
-import { readSquidSummary } from './squid-summary-query.js';
+import { createSquidSummaryReader } from './squid-summary-query.js';
 import { escapeLike, newHexId, type StoreContext } from './store-context.js';
 
 type AccountSquidMethods = Pick<
@@ -25,6 +25,7 @@ function duplicateSquid(name: string, cause: unknown): AppError {
 export function createAccountSquidMethods({ ops, db, secretBox: box }: StoreContext): AccountSquidMethods {
   // Destination reads decrypt through a memo: every squid view opens its S3 config.
   const secretBox = createDecryptCache(box);
+  const getSquidSummary = createSquidSummaryReader(db, createConfigCache(box));
   const getSquid: Store['getSquid'] = async (accountId, squidId) => {
     const row = await db.selectFrom('squids').selectAll().where('id', '=', squidId).where('account_id', '=', accountId).executeTakeFirst();
     return row === undefined ? null : toSquid(row);
@@ -155,7 +156,7 @@ export function createAccountSquidMethods({ ops, db, secretBox: box }: StoreCont
       ]);
       return { run: last === undefined ? null : toRun(last), totalRuns: Number(count.total) };
     },
-    getSquidSummary: (accountId, squidId) => readSquidSummary(db, secretBox, accountId, squidId),
+    getSquidSummary,
 
     async putDestination(squidId, kind, isActive, config, nowMs) {
       const values = { is_active: toDbBool(isActive), config: sealConfig(secretBox, config), updated_at: nowMs };

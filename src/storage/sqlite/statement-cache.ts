@@ -7,6 +7,14 @@ import type SqliteDatabase from 'better-sqlite3';
 /** Distinct SQL texts kept; more than the store's queries, so the LRU only trims ad-hoc ones. */
 export const DEFAULT_STATEMENT_CACHE_SIZE = 500;
 
+/**
+ * A query whose SQL text starts with this comment gets its rows as arrays of column values, in
+ * select-list order (better-sqlite3's raw mode), instead of one object per row: building an
+ * object with a property per column was a quarter of the busiest read's statement time. Other dialects
+ * ignore the comment and answer objects, so such a query reads either shape.
+ */
+export const ROWS_AS_ARRAYS = '/* rows as arrays */ ';
+
 /** The part of better-sqlite3's Database that Kysely's SqliteDialect uses. */
 export interface CachingSqliteDatabase {
   prepare(sql: string): SqliteDatabase.Statement;
@@ -22,12 +30,12 @@ export function createStatementCache(raw: SqliteDatabase.Database, maxStatements
       if (cached !== undefined) {
         // A statement being iterated (a streamed query not yet finished) cannot run again until
         // the iteration ends: such a caller gets a statement of its own, not cached.
-        if (cached.busy) return raw.prepare(sql);
+        if (cached.busy) return compile(raw, sql);
         statements.delete(sql);
         statements.set(sql, cached);
         return cached;
       }
-      const statement = raw.prepare(sql);
+      const statement = compile(raw, sql);
       statements.set(sql, statement);
       if (statements.size > maxStatements) {
         const oldest = statements.keys().next().value as string;
@@ -40,4 +48,9 @@ export function createStatementCache(raw: SqliteDatabase.Database, maxStatements
       raw.close();
     },
   };
+}
+
+function compile(raw: SqliteDatabase.Database, sql: string): SqliteDatabase.Statement {
+  const statement = raw.prepare(sql);
+  return sql.startsWith(ROWS_AS_ARRAYS) ? statement.raw(true) : statement;
 }
