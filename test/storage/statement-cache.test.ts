@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ROWS_AS_ARRAYS, createStatementCache } from '../../src/storage/sqlite/statement-cache.js';
+import { ROWS_AS_ARRAYS } from '../../src/storage/kysely/dialect-ops.js';
+import { createStatementCache } from '../../src/storage/sqlite/statement-cache.js';
 
 describe('SQLite statement cache', () => {
   let dir = '';

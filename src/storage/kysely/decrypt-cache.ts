@@ -4,6 +4,7 @@
 // new key here), so entries never go stale; the bound only caps memory.
 import type { S3DestinationConfig } from '../../domain/types.js';
 import type { SecretBox } from '../secret-box.js';
+import { openConfig } from './row-mappers.js';
 
 /** Sealed texts kept: far more than the squids a server reads in a burst, a few hundred KiB. */
 const MAX_ENTRIES = 1000;
@@ -23,7 +24,7 @@ export function createDecryptCache(box: SecretBox, maxEntries = MAX_ENTRIES): Se
  * copy, so that a caller changing it changes nothing for the next.
  */
 export function createConfigCache(box: SecretBox, maxEntries = MAX_ENTRIES): (sealed: string) => S3DestinationConfig {
-  const parsed = createBoundedMemo((sealed: string) => JSON.parse(box.decrypt(sealed)) as S3DestinationConfig, maxEntries);
+  const parsed = createBoundedMemo((sealed: string) => openConfig(box, sealed), maxEntries);
   return (sealed) => ({ ...parsed(sealed) });
 }
 

@@ -33,7 +33,8 @@ export function toAccount(row: Selectable<AccountsTable>): Account {
   return { id: row.id, name: row.name, email: row.email, createdAtMs: Number(row.created_at) };
 }
 
-export function toSquid(row: Selectable<SquidsTable>): Squid {
+/** A squid row (its seq, a listing tie-break, is not part of the Squid). */
+export function toSquid(row: Omit<Selectable<SquidsTable>, 'seq'>): Squid {
   return {
     id: row.id,
     accountId: row.account_id,

@@ -9,9 +9,10 @@
 // ROWS_AS_ARRAYS), and a destination's config is parsed once per sealed text.
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { DestinationKind, DoneReason, RunStatus, S3DestinationConfig } from '../../domain/types.js';
-import { ROWS_AS_ARRAYS } from '../sqlite/statement-cache.js';
 import type { SquidSummary } from '../store.js';
 import type { Database } from './database.js';
+import { ROWS_AS_ARRAYS } from './dialect-ops.js';
+import { toSquid } from './row-mappers.js';
 
 // The select list, in the order that the positional reads below follow. Constant text only
 // (no input reaches it). The run's and destination's columns are prefixed so that they do not
@@ -88,17 +89,17 @@ function toSummary(squidId: string, accountId: string, rows: SummaryValues[], op
   const first = rows[0]!;
   const runId = first[AT.run_id] as string | null;
   return {
-    squid: {
+    squid: toSquid({
       id: squidId,
-      accountId,
-      crawlerId: first[AT.crawler_id] as string,
+      account_id: accountId,
+      crawler_id: first[AT.crawler_id] as string,
       name: first[AT.name] as string,
-      isActive: first[AT.is_active] === 1,
-      exportUniqueResults: first[AT.export_unique_results] === 1,
-      noLineBreaks: first[AT.no_line_breaks] === 1,
+      is_active: first[AT.is_active] as number,
+      export_unique_results: first[AT.export_unique_results] as number,
+      no_line_breaks: first[AT.no_line_breaks] as number,
       concurrency: first[AT.concurrency] as number,
-      createdAtMs: Number(first[AT.created_at]),
-    },
+      created_at: first[AT.created_at] as number,
+    }),
     lastRun:
       runId === null
         ? null

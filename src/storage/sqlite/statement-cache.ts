@@ -3,17 +3,10 @@
 // of a simple API request, and our queries are a few hundred fixed texts (values are bound as
 // parameters), so each text is compiled once and its Statement reused.
 import type SqliteDatabase from 'better-sqlite3';
+import { ROWS_AS_ARRAYS } from '../kysely/dialect-ops.js';
 
 /** Distinct SQL texts kept; more than the store's queries, so the LRU only trims ad-hoc ones. */
 export const DEFAULT_STATEMENT_CACHE_SIZE = 500;
-
-/**
- * A query whose SQL text starts with this comment gets its rows as arrays of column values, in
- * select-list order (better-sqlite3's raw mode), instead of one object per row: building an
- * object with a property per column was a quarter of the busiest read's statement time. Other dialects
- * ignore the comment and answer objects, so such a query reads either shape.
- */
-export const ROWS_AS_ARRAYS = '/* rows as arrays */ ';
 
 /** The part of better-sqlite3's Database that Kysely's SqliteDialect uses. */
 export interface CachingSqliteDatabase {
