@@ -4,7 +4,7 @@
 import type { Config } from '../config/config.js';
 import type { S3Defaults } from '../domain/s3-defaults.js';
 import type { Delivery, DeliveryError } from '../domain/types.js';
-import { createRunCsvStream } from '../export/run-csv-stream.js';
+import { createRunCsvChunks } from '../export/run-csv-stream.js';
 import { classifyS3Error } from '../s3/classify.js';
 import { resolveS3Target } from '../s3/s3-target.js';
 import { uploadObject } from '../s3/upload.js';
@@ -55,11 +55,11 @@ export async function deliverRun(input: DeliverRunInput): Promise<DeliveredObjec
   const config = delivery.config;
   try {
     const target = resolveS3Target(config, input.s3Defaults);
-    const { stream, stats } = createRunCsvStream(store, run, squid);
+    const { chunks, stats } = createRunCsvChunks(store, run, squid);
     const uploaded = await uploadObject({
       target,
       key: delivery.objectKey,
-      body: stream,
+      body: chunks,
       contentType: CSV_CONTENT_TYPE,
       metadata: { 'squidship-run-id': run.id, 'squidship-squid-id': squid.id },
       partSizeBytes: input.s3.partSizeBytes,

@@ -4,7 +4,7 @@
 // partSize x (queueSize + 1) whatever the body's size, and no garbage part buffers pile up
 // waiting for a GC (lib-storage's Upload concatenated a fresh buffer per part). On any failure
 // the multipart upload is aborted, so nothing partial is visible and no upload stays open.
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -18,10 +18,16 @@ import { classifyBodyError, classifyS3Error, S3OperationError, type S3ErrorConte
 import { createS3Client } from './client.js';
 import type { S3Target } from './s3-target.js';
 
+/**
+ * The object's bytes: a stream, or chunks that the uploader has copied before it asks for the
+ * next one (such a body may reuse a chunk's memory from then on).
+ */
+export type UploadBody = Readable | AsyncIterable<Buffer>;
+
 export interface UploadObjectInput {
   target: S3Target;
   key: string;
-  body: Readable;
+  body: UploadBody;
   contentType: string;
   /** User metadata (`x-amz-meta-*`); keys lower-case ASCII. */
   metadata: Record<string, string>;
@@ -57,7 +63,7 @@ export async function uploadObject(input: UploadObjectInput): Promise<UploadObje
   let client: S3Client | null = null;
   try {
     client = await createS3Client(target, { requestTimeoutMs: input.requestTimeoutMs, signal: input.signal });
-    const parts = readParts(input.body, input.partSizeBytes, createBufferPool(input.partSizeBytes));
+    const parts = readParts(body.chunks, input.partSizeBytes, createBufferPool(input.partSizeBytes));
     const etag = await sendParts(client, input, parts);
     return { etag, bytes: parts.bytes() };
   } catch (error) {
@@ -173,8 +179,7 @@ function createBufferPool(size: number): BufferPool {
  * The body cut into parts of exactly `partSize` bytes, the last one shorter (or empty for an
  * empty body). A full part is handed out only once more bytes follow it, so `last` is known.
  */
-function readParts(body: Readable, partSize: number, pool: BufferPool): PartReader {
-  const chunks = (body as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+function readParts(chunks: AsyncIterator<Buffer | string>, partSize: number, pool: BufferPool): PartReader {
   let total = 0;
   let pending: Buffer | null = null;
   let pendingOffset = 0;
@@ -213,13 +218,22 @@ function readParts(body: Readable, partSize: number, pool: BufferPool): PartRead
 }
 
 interface WatchedBody {
+  /** The body's chunks; each is copied before the next is asked for. */
+  chunks: AsyncIterator<Buffer | string>;
   /** Stops reading the body; answers the body's own error if it failed before this call. */
   release(): unknown;
   stopWatching(): void;
 }
 
-/** Remembers the body's own failure apart from S3's, and destroys it when the signal aborts. */
-function watchBody(body: Readable, signal: AbortSignal | undefined): WatchedBody {
+/**
+ * Remembers the body's own failure apart from S3's, and stops the body when the signal aborts
+ * (a stream is destroyed; other chunks are ended when the upload lets go of them).
+ */
+function watchBody(body: UploadBody, signal: AbortSignal | undefined): WatchedBody {
+  return body instanceof Readable ? watchStream(body, signal) : watchChunks(body);
+}
+
+function watchStream(body: Readable, signal: AbortSignal | undefined): WatchedBody {
   let bodyError: unknown = null;
   const onError = (error: unknown) => {
     bodyError ??= error;
@@ -229,6 +243,7 @@ function watchBody(body: Readable, signal: AbortSignal | undefined): WatchedBody
   signal?.addEventListener('abort', onAbort, { once: true });
   if (signal?.aborted === true) onAbort();
   return {
+    chunks: (body as AsyncIterable<Buffer | string>)[Symbol.asyncIterator](),
     release() {
       // Read first: destroying the body now is not its fault.
       const failure = bodyError;
@@ -241,6 +256,42 @@ function watchBody(body: Readable, signal: AbortSignal | undefined): WatchedBody
       body.removeListener('error', onError);
       body.on('error', () => undefined);
     },
+  };
+}
+
+function watchChunks(body: AsyncIterable<Buffer>): WatchedBody {
+  const iterator = body[Symbol.asyncIterator]();
+  let bodyError: unknown = null;
+  let finished = false;
+  const finish = () => {
+    if (finished) return;
+    finished = true;
+    // Ends an iterator the upload let go of early, so that its clean-up runs. A failure of that
+    // clean-up is kept as the body's; the upload has already failed for the reason it reports.
+    iterator.return?.().catch((error: unknown) => {
+      bodyError ??= error;
+    });
+  };
+  return {
+    chunks: {
+      async next() {
+        try {
+          const result = await iterator.next();
+          if (result.done === true) finished = true;
+          return result;
+        } catch (error) {
+          finished = true;
+          bodyError ??= error;
+          throw error;
+        }
+      },
+    },
+    release() {
+      const failure = bodyError;
+      finish();
+      return failure;
+    },
+    stopWatching: finish,
   };
 }
 

@@ -91,6 +91,27 @@ export interface SquidSummary {
 }
 
 /** Rows of a run as their stored JSON texts, in push order. */
+/**
+ * What a worker thread needs to read a run's result texts itself: the module to import there
+ * (it exports `openResultTexts`, see ResultTextsThreadModule) and its argument, which crosses
+ * to the thread by structured clone.
+ */
+export interface ResultTextsThreadPlan {
+  moduleUrl: string;
+  args: unknown;
+}
+
+/** The module a ResultTextsThreadPlan names. */
+export interface ResultTextsThreadModule {
+  openResultTexts(args: unknown): ResultTextsSource;
+}
+
+/** A thread's own reader: the batches in order, and its connection to close. */
+export interface ResultTextsSource {
+  batches: AsyncIterable<ResultTextBatch>;
+  close(): Promise<void>;
+}
+
 export interface ResultTextBatch {
   rowCount: number;
   /**
@@ -186,6 +207,12 @@ export interface Store {
    * `unique`, only the first row of each distinct rowHash.
    */
   streamRunResultTexts(runId: HexId, options: { unique: boolean; batchSize: number }): AsyncIterable<ResultTextBatch>;
+  /**
+   * How a worker thread reads the same batches as streamRunResultTexts on a connection of its
+   * own, or null when this store cannot hand its reads to another thread. The export's thread
+   * reads and encodes there, so a large run's batches never reach the calling thread.
+   */
+  planResultTextsThread(runId: HexId, options: { unique: boolean; batchSize: number }): ResultTextsThreadPlan | null;
 
   // Run completion and deliveries.
   /**

@@ -4,7 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUILT_IN_CRAWLER } from '../../src/domain/crawlers.js';
 import type { Run, Squid } from '../../src/domain/types.js';
-import { createRunCsvStream } from '../../src/export/run-csv-stream.js';
+import { createRunCsvChunks, createRunCsvStream } from '../../src/export/run-csv-stream.js';
 import { ingestResults } from '../../src/ingest/ingest-results.js';
 import { parseNdjsonRows } from '../../src/ingest/ndjson-rows.js';
 import type { SquidPatch, Store } from '../../src/storage/store.js';
@@ -108,6 +108,25 @@ describeEachDialect('createRunCsvStream', (getStore) => {
     expect(records).toHaveLength(count + 1);
     expect(records[4000]).toEqual(['3999', 'row 3999, "quoted"\nnext', '']);
     expect(records[count]).toEqual([String(count - 1), `row ${count - 1}, "quoted"\nnext`, 'last']);
+  });
+
+  it('gives the same bytes as chunks that reuse the export thread\'s slots: more batches than slots, and one larger than a slot', async () => {
+    const store = getStore();
+    const { run, squid } = await startRun(store);
+    const long = 'x'.repeat(600_000);
+    await push(store, run.id, Array.from({ length: 40 }, (_, i) => JSON.stringify({ i, text: i === 20 || i === 21 ? long : `row, "${i}"` })));
+    const expected = (await exportCsv(store, run, squid, 3)).bytes;
+    const { chunks, stats } = createRunCsvChunks(store, run, squid, { batchSize: 3, threadMinRows: 0 });
+    const copies: Buffer[] = [];
+    const views: Buffer[] = [];
+    for await (const chunk of chunks) {
+      copies.push(Buffer.from(chunk));
+      views.push(chunk);
+    }
+    expect(Buffer.concat(copies).equals(expected)).toBe(true);
+    expect(stats).toEqual({ rows: 40, bytes: expected.length });
+    // The chunks were views of reused memory: an early one now holds a later batch's records.
+    expect(views.some((view, index) => !view.equals(copies[index]!))).toBe(true);
   });
 
   it('fails the stream, naming the run and the row, when a stored row is not valid JSON, on either thread', async () => {

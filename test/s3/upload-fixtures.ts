@@ -2,13 +2,13 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { S3Target } from '../../src/s3/s3-target.js';
-import type { UploadObjectInput } from '../../src/s3/upload.js';
+import type { UploadBody, UploadObjectInput } from '../../src/s3/upload.js';
 
 export const MIB = 1024 * 1024;
 /** S3's minimum part size, so a 12 MiB body needs three parts. */
 export const PART_SIZE_BYTES = 5 * MIB;
 
-export function uploadInput(target: S3Target, key: string, body: Readable, extra: Partial<UploadObjectInput> = {}): UploadObjectInput {
+export function uploadInput(target: S3Target, key: string, body: UploadBody, extra: Partial<UploadObjectInput> = {}): UploadObjectInput {
   return {
     target,
     key,
@@ -33,6 +33,30 @@ export function randomBody(bytes: number): { data: Buffer; stream: () => Readabl
 
 function* chunksOf(data: Buffer, size: number): Generator<Buffer> {
   for (let offset = 0; offset < data.length; offset += size) yield data.subarray(offset, offset + size);
+}
+
+/**
+ * `data` as chunks that all share one buffer, rewritten for each chunk: the body the export
+ * hands an upload. `ended` tells whether the generator's clean-up ran.
+ */
+export function reusedBufferBody(data: Buffer, chunkBytes: number, failAfterBytes = Number.POSITIVE_INFINITY) {
+  const state = { ended: false };
+  async function* generate(): AsyncGenerator<Buffer> {
+    const shared = Buffer.alloc(chunkBytes);
+    try {
+      for (let offset = 0; offset < data.length; offset += chunkBytes) {
+        if (offset >= failAfterBytes) throw new Error('the export thread stopped');
+        const length = data.copy(shared, 0, offset, offset + chunkBytes);
+        yield shared.subarray(0, length);
+        // Asked for the next chunk: the uploader is done with this one. Scribbled over, as
+        // the export's next batch would, so a chunk read after this point shows.
+        shared.fill(0x21);
+      }
+    } finally {
+      state.ended = true;
+    }
+  }
+  return { chunks: generate(), state };
 }
 
 /** `bytes` of data, then the stream fails, as an export that loses its database would. */

@@ -7,7 +7,7 @@ import type { S3Target } from '../../src/s3/s3-target.js';
 import { uploadObject } from '../../src/s3/upload.js';
 import { startS3FaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy.js';
 import { s3TargetFor, startS3rver, type TestS3rver } from '../helpers/s3rver.js';
-import { endlessBody, failingBody, MIB, randomBody, rejectionOf, uploadInput, waitFor } from './upload-fixtures.js';
+import { endlessBody, failingBody, MIB, randomBody, rejectionOf, reusedBufferBody, uploadInput, waitFor } from './upload-fixtures.js';
 
 let s3: TestS3rver;
 let proxy: FaultProxy;
@@ -89,6 +89,38 @@ describe('uploadObject', () => {
     await uploadObject(uploadInput(target, 'retry/same.csv', Readable.from(['second\n'])));
     expect((await readObject(target, 'retry/same.csv')).body.toString()).toBe('second\n');
     expect(await listObjectKeys(target, 'retry/')).toEqual(['retry/same.csv']);
+  });
+
+  it('uploads chunks that share one buffer byte for byte: each is copied before the next is asked for', async () => {
+    const body = randomBody(12 * MIB + 4321);
+    const { chunks, state } = reusedBufferBody(body.data, 700_001);
+    const result = await uploadObject(uploadInput(target, 'reused/chunks.csv', chunks));
+    expect(result.bytes).toBe(body.data.length);
+    expect((await readObject(target, 'reused/chunks.csv')).body.equals(body.data)).toBe(true);
+    expect(state.ended).toBe(true);
+  });
+
+  it('reports chunks that fail in the middle as the body failing, and leaves nothing behind', async () => {
+    proxy.reset();
+    const { chunks, state } = reusedBufferBody(randomBody(12 * MIB).data, MIB, 7 * MIB);
+    const error = await rejectionOf(uploadObject(uploadInput(target, 'broken/chunks.csv', chunks)));
+    expect((error as S3OperationError).detail).toMatchObject({ code: 'BodyStreamFailed', message: expect.stringContaining('the export thread stopped') });
+    expect(state.ended).toBe(true);
+    expect(proxy.counts).toMatchObject({ CreateMultipartUpload: 1, AbortMultipartUpload: 1, CompleteMultipartUpload: 0 });
+    expect(await listObjectKeys(target, 'broken/')).toEqual([]);
+  });
+
+  it('ends chunks it lets go of when the upload stops early, so that their clean-up runs', async () => {
+    proxy.reset();
+    const controller = new AbortController();
+    const { chunks, state } = reusedBufferBody(randomBody(64 * MIB).data, MIB);
+    const uploading = uploadObject(uploadInput(target, 'aborted/chunks.csv', chunks, { signal: controller.signal }));
+    await waitFor(() => proxy.counts.UploadPart >= 1);
+    controller.abort();
+    expect((await rejectionOf(uploading) as S3OperationError).detail).toMatchObject({ code: 'Aborted' });
+    await waitFor(() => state.ended);
+    expect(await listObjectKeys(target, 'aborted/')).toEqual([]);
+    expect(await listOpenMultipartUploads(target)).toBe(0);
   });
 
   it('leaves nothing behind when the body fails in the middle of a multipart upload', async () => {

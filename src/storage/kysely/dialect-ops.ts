@@ -1,7 +1,7 @@
 // What differs between SQLite and PostgreSQL, behind a few small functions. Everything else
 // in the store is one Kysely implementation shared by both dialects.
 import type { Kysely, RawBuilder } from 'kysely';
-import type { IngestRow } from '../store.js';
+import type { IngestRow, ResultTextsThreadPlan } from '../store.js';
 import type { Database } from './database.js';
 
 /**
@@ -54,6 +54,8 @@ export interface DialectOps {
    * an LF, concatenated in `seq` order (SQLite: a BLOB, as Buffer; PostgreSQL: text).
    */
   concatRowTexts(data: string, seq: string): RawBuilder<Buffer | string>;
+  /** Store.planResultTextsThread: the dialect's thread reader, with what it opens its connection from. */
+  planResultTextsThread(runId: string, options: { unique: boolean; batchSize: number }): ResultTextsThreadPlan | null;
   /** Appends rows (at least one) in push order, inside `trx`; the hot path of ingestion. */
   insertResultRows(trx: Kysely<Database>, target: ResultTarget, rows: IngestRow[]): Promise<SeqRange>;
   /** Inside a transaction that enqueued deliveries (PostgreSQL: NOTIFY, sent at commit). */

@@ -8,6 +8,7 @@ import type { SecretBox } from '../secret-box.js';
 import type { Store } from '../store.js';
 import { createKyselyStore } from '../kysely/create-kysely-store.js';
 import type { Database } from '../kysely/database.js';
+import { planPostgresResultTexts, postgresResultExportOps } from './result-texts-thread-reader.js';
 import { toHashKey, type DialectOps, type ResultTarget, type SeqRange } from '../kysely/dialect-ops.js';
 import type { NewResultRow } from '../../domain/types.js';
 import { DELIVERY_CHANNEL, listenDeliveryWakeups } from './listen-delivery-wakeups.js';
@@ -72,12 +73,9 @@ export async function createPostgresStore(options: { connectionString: string; s
     rowLocks: true,
     db,
     transaction: (work) => db.transaction().execute(work),
-    readInSeqOrder: (read) =>
-      db.transaction().execute(async (trx) => {
-        await sql`select set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)`.execute(trx);
-        return read(trx);
-      }),
-    concatRowTexts: (data, seq) => sql<string>`string_agg(${sql.ref(data)}, E'\n' order by ${sql.ref(seq)}) || E'\n'`,
+    ...postgresResultExportOps(db),
+    planResultTextsThread: (runId, { unique, batchSize }) =>
+      planPostgresResultTexts({ connectionString: options.connectionString, runId, unique, batchSize }),
     async insertResultRows(trx, target, rows) {
       let first = Number.MAX_SAFE_INTEGER;
       let last = 0;

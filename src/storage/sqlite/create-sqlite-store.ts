@@ -12,6 +12,7 @@ import type { IngestRow, Store } from '../store.js';
 import { createKyselyStore } from '../kysely/create-kysely-store.js';
 import type { Database } from '../kysely/database.js';
 import { toHashKey, type DialectOps } from '../kysely/dialect-ops.js';
+import { planSqliteResultTexts, sqliteResultExportOps } from './result-texts-thread-reader.js';
 import { createStatementCache } from './statement-cache.js';
 import { MAIN_THREAD_AUTOCHECKPOINT_PAGES, startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 
@@ -129,12 +130,9 @@ export async function createSqliteStore(options: { filePath: string; secretBox: 
         }
       });
     },
-    readInSeqOrder: (read) => read(db),
-    // In the order the batch's subquery yields its rows: group_concat takes them as they come,
-    // and a subquery with ORDER BY and LIMIT is run as a co-routine that yields them in that
-    // order (an ORDER BY inside group_concat sorts them again: 1.8x the time). The bytes of
-    // the UTF-8 text, as a BLOB: no string per batch.
-    concatRowTexts: (data) => sql<Buffer>`cast(group_concat(${sql.ref(data)}, char(10)) || char(10) as blob)`,
+    ...sqliteResultExportOps(db),
+    planResultTextsThread: (runId, { unique, batchSize }) =>
+      planSqliteResultTexts({ filePath: options.filePath, busyTimeoutMs: BUSY_TIMEOUT_MS, runId, unique, batchSize }),
     async insertResultRows(_trx, target, rows) {
       // Called inside ops.transaction, which holds the connection: these synchronous
       // statements run on it, inside the open transaction.
