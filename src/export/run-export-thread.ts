@@ -46,6 +46,24 @@ async function importReaderModule(url: string): Promise<ResultTextsThreadModule>
   return (await tsx.tsImport(url, import.meta.url)) as ResultTextsThreadModule;
 }
 
+/**
+ * The batches, the next one asked for before this one is handed out: a database that answers
+ * over the network (PostgreSQL) reads it while this thread encodes.
+ */
+async function* readOneAhead<T>(items: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = items[Symbol.asyncIterator]();
+  let next = iterator.next();
+  for (;;) {
+    const result = await next;
+    if (result.done === true) return;
+    next = iterator.next();
+    // Settled when it is awaited above, or never if the export stops first; a failure of it
+    // is reported there, not as an unhandled rejection in between.
+    next.catch(() => undefined);
+    yield result.value;
+  }
+}
+
 async function takeFreeSlot(): Promise<number> {
   while (freeSlots.length === 0) await new Promise<void>((resolve) => (wake = resolve));
   return freeSlots.shift()!;
@@ -68,7 +86,7 @@ async function exportRun(): Promise<void> {
   const source = (await importReaderModule(data.source.moduleUrl)).openResultTexts(data.source.args);
   try {
     let batchNumber = 0;
-    for await (const batch of source.batches) {
+    for await (const batch of readOneAhead(source.batches)) {
       const slot = await takeFreeSlot();
       port!.postMessage(writeSlot(slot, encoder.encodeBatch(batch.texts), batch.rowCount));
       if (++batchNumber % BATCHES_PER_SCAVENGE === 0) collectYoungGarbage();
