@@ -1,23 +1,28 @@
-// Micro-benchmark of the CSV hot path: `npx tsx bench/csv-encode.ts [rows]`.
-// Prints rows/s and MiB/s for: encoding parsed rows; JSON text -> CSV through JSON.parse only;
-// JSON text -> CSV through the string transcoder (JSON.parse for the rows it declines); and
-// JSON text -> CSV bytes as createRunCsvStream does it (the byte path, then the string
-// transcoder, then JSON.parse), each including the UTF-8 conversion into chunks. Rates are per second
-// of process CPU time (best of 5), so a busy machine skews them less than wall time would.
+// Micro-benchmark of the CSV hot path: `npx tsx bench/csv-encode.ts [rows] [rounds]`.
+// Prints ns/row and MiB/s (of CSV out) for: encoding parsed rows; JSON text -> CSV through
+// JSON.parse only; JSON text -> CSV through the string transcoder (JSON.parse for the rows it
+// declines); and store batches -> CSV bytes as createRunCsvStream does it (createCsvBatchEncoder),
+// with the native path (when built: `node-gyp rebuild`) and with the JS paths alone, for the
+// rows as JSON.stringify writes them and as Python's json.dumps does. Each
+// includes the UTF-8 conversion into chunks. Times are process CPU time, so a busy machine
+// skews them less than wall time would; the contenders' rounds alternate, and each line gives
+// the best, the median and the worst round.
+import { createCsvBatchEncoder } from '../src/export/csv-batch-encoder.js';
 import { createCsvEncoder } from '../src/export/csv-encoder.js';
-import { createCsvRecordBuffer } from '../src/export/json-row-bytes.js';
 import { createJsonRowTranscoder } from '../src/export/json-row-transcoder.js';
+import { createNativeCsvRecords, getCsvAddonLoadError, loadCsvAddon, type NativeCsvRecords } from '../src/export/native-csv-records.js';
 import { createRowGenerator } from './lib/row-generator.js';
 
 const rowCount = Number(process.argv[2] ?? 200_000);
-const rounds = 5;
+const rounds = Number(process.argv[3] ?? 7);
 const MIB = 1024 * 1024;
 
 // bench:delivery's rows (about 760 B of NDJSON each).
 const generator = createRowGenerator(42);
 const texts = Array.from({ length: rowCount }, () => JSON.stringify(generator.next()));
-const objects = texts.map((text) => JSON.parse(text) as Record<string, unknown>);
-const columns = [...new Set(objects.flatMap((row) => Object.keys(row)))];
+const columns = [...new Set(texts.flatMap((text) => Object.keys(JSON.parse(text) as object)))];
+/** Parsed only for their measurement, after the batches': a heap full of them would slow every GC in theirs. */
+let objects: Array<Record<string, unknown>> = [];
 const chunkChars = 128 * 1024;
 
 function encodeObjects(): number {
@@ -48,7 +53,7 @@ function encodeTexts(): number {
   return bytes + Buffer.from(pending, 'utf8').length;
 }
 
-function encodeTextsLikeTheStream(): number {
+function encodeTextsAsStrings(): number {
   const encoder = createCsvEncoder(columns, { noLineBreaks: false });
   const transcodeRow = createJsonRowTranscoder(columns, { noLineBreaks: false });
   let bytes = 0;
@@ -64,54 +69,108 @@ function encodeTextsLikeTheStream(): number {
 }
 
 /** The texts as the store hands them to the export: 1,000 rows per buffer, each row ending in LF. */
-const storeBatches: Buffer[] = [];
-for (let start = 0; start < texts.length; start += 1000) storeBatches.push(Buffer.from(texts.slice(start, start + 1000).map((text) => `${text}\n`).join(''), 'utf8'));
+function toStoreBatches(rows: readonly string[]): Buffer[] {
+  const batches: Buffer[] = [];
+  for (let start = 0; start < rows.length; start += 1000) batches.push(Buffer.from(rows.slice(start, start + 1000).map((text) => `${text}\n`).join(''), 'utf8'));
+  return batches;
+}
 
-/** As createRunCsvStream does it: the byte path on the store's buffers, then the string transcoder, then JSON.parse. */
-function encodeTextsAsBytes(): number {
-  const encoder = createCsvEncoder(columns, { noLineBreaks: false });
-  const transcodeRow = createJsonRowTranscoder(columns, { noLineBreaks: false });
-  const records = createCsvRecordBuffer(columns, { noLineBreaks: false });
-  let bytes = 0;
-  records.appendText(encoder.header());
-  for (const batch of storeBatches) {
-    const buffer = Buffer.from(batch); // the stream owns (and overwrites) the store's buffer
-    for (let start = 0; start < buffer.length; ) {
-      const end = buffer.indexOf(10, start);
-      buffer[end] = 0;
-      if (!records.appendJsonRow(buffer, start, end)) {
-        const text = buffer.toString('utf8', start, end);
-        records.appendText(transcodeRow(text) ?? encoder.row(JSON.parse(text) as Record<string, unknown>));
-      }
-      start = end + 1;
-      if (records.byteLength() >= chunkChars) bytes += records.takeChunk().length;
+/** JSON as Python's json.dumps writes it by default (`, ` and `: `, non-ASCII as \\u escapes), which many scrapers send. */
+function writePythonJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(writePythonJson).join(', ')}]`;
+  if (value !== null && typeof value === 'object') return `{${Object.entries(value).map(([key, item]) => `${writePythonJson(key)}: ${writePythonJson(item)}`).join(', ')}}`;
+  return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** The encoder owns (and overwrites) the store's buffers: each round gets copies, made before it is timed. */
+let batchCopies: Buffer[] = [];
+
+/** As createRunCsvStream does it, one chunk per store batch. */
+function encodeBatches(native: boolean): number {
+  const encoder = createCsvBatchEncoder(columns, { noLineBreaks: false, runId: 'bench', native });
+  let bytes = encoder.header().length;
+  for (const batch of batchCopies) bytes += encoder.encodeBatch(batch).length;
+  return bytes;
+}
+
+/** How many rows of `batches` the native path declines (hands to the JS paths). */
+function countNativeDeclines(native: NativeCsvRecords, batches: readonly Buffer[]): number {
+  let declinedRows = 0;
+  for (const batch of batches) {
+    const own = Buffer.from(batch);
+    for (let start = 0; start < own.length; ) {
+      const stop = native.appendRows(own, start);
+      if (stop.declinedStart === -1) break;
+      declinedRows++;
+      start = stop.declinedEnd + 1;
+    }
+    native.takeChunk();
+  }
+  return declinedRows;
+}
+
+/** Store batches to CSV with the JS paths and with the native path (when built), rounds alternating. */
+function measureBatches(label: string, batches: readonly Buffer[]): void {
+  const copyBatches = (): void => {
+    batchCopies = batches.map((batch) => Buffer.from(batch));
+  };
+  const native = createNativeCsvRecords(columns, { noLineBreaks: false });
+  if (native !== null) {
+    const declinedRows = countNativeDeclines(native, batches);
+    console.log(`${label}: the native path declines ${declinedRows} of ${rowCount} rows (${((declinedRows / rowCount) * 100).toFixed(3)}%)`);
+  }
+  const contenders = [contender(`${label} -> CSV, JS paths`, () => encodeBatches(false), copyBatches)];
+  if (native !== null) contenders.push(contender(`${label} -> CSV, native path`, () => encodeBatches(true), copyBatches));
+  measure(contenders);
+  batchCopies = [];
+}
+
+interface Contender {
+  name: string;
+  /** Untimed, before each round. */
+  prepare: () => void;
+  run: () => number;
+  seconds: number[];
+  bytes: number;
+}
+
+/** Times the contenders' rounds alternately (A B A B ...), after a warm-up round each. */
+function measure(contenders: Contender[]): void {
+  for (const contender of contenders) {
+    contender.prepare();
+    contender.run();
+  }
+  for (let round = 0; round < rounds; round++) {
+    for (const contender of contenders) {
+      contender.prepare();
+      const started = process.cpuUsage();
+      contender.bytes = contender.run();
+      const used = process.cpuUsage(started);
+      contender.seconds.push((used.user + used.system) / 1e6);
     }
   }
-  return bytes + records.takeChunk().length;
-}
-
-function measure(name: string, run: () => number): void {
-  run(); // warm-up: let the JIT settle
-  let best = Number.POSITIVE_INFINITY;
-  let bytes = 0;
-  for (let round = 0; round < rounds; round++) {
-    const started = process.cpuUsage();
-    bytes = run();
-    const used = process.cpuUsage(started);
-    best = Math.min(best, (used.user + used.system) / 1e6);
+  for (const { name, seconds, bytes } of contenders) {
+    const sorted = [...seconds].sort((a, b) => a - b);
+    const nsPerRow = (s: number): string => ((s * 1e9) / rowCount).toFixed(0);
+    const mibPerSecond = (s: number): string => (bytes / MIB / s).toFixed(0);
+    const [best, median, worst] = [sorted[0]!, sorted[Math.floor(sorted.length / 2)]!, sorted.at(-1)!];
+    console.log(
+      `${name.padEnd(42)} ${nsPerRow(best).padStart(5)} ns/row (median ${nsPerRow(median)}, worst ${nsPerRow(worst)}), ` +
+        `${mibPerSecond(best)} MiB/s (median ${mibPerSecond(median)}, worst ${mibPerSecond(worst)}), ${(bytes / MIB).toFixed(1)} MiB`,
+    );
   }
-  const rowsPerSecond = Math.round(rowCount / best).toLocaleString('en-US');
-  const mibPerSecond = (bytes / MIB / best).toFixed(1);
-  console.log(`${name}: ${rowsPerSecond} rows/s, ${mibPerSecond} MiB/s (${(bytes / MIB).toFixed(1)} MiB, best of ${rounds})`);
 }
 
-console.log(`${rowCount.toLocaleString('en-US')} rows of ${columns.length} fields, Node ${process.version}`);
+const contender = (name: string, run: () => number, prepare = (): void => undefined): Contender => ({ name, prepare, run, seconds: [], bytes: 0 });
+
+console.log(`${rowCount.toLocaleString('en-US')} rows of ${columns.length} fields, Node ${process.version}, ${rounds} rounds each`);
 const declined = texts.filter((text) => createJsonRowTranscoder(columns, { noLineBreaks: false })(text) === null).length;
-console.log(`${((declined / rowCount) * 100).toFixed(0)}% of the rows take the JSON.parse path after the string transcoder`);
-const records = createCsvRecordBuffer(columns, { noLineBreaks: false });
-const declinedBytes = texts.filter((text) => !records.appendJsonRow(Buffer.from(`${text}\0`), 0, Buffer.byteLength(text)) || (records.takeChunk(), false)).length;
-console.log(`${((declinedBytes / rowCount) * 100).toFixed(0)}% of the rows leave the byte path`);
-measure('encode parsed rows          ', encodeObjects);
-measure('JSON text -> CSV, parse all ', encodeTexts);
-measure('JSON text -> CSV, strings   ', encodeTextsLikeTheStream);
-measure('JSON text -> CSV, as stream ', encodeTextsAsBytes);
+console.log(`${((declined / rowCount) * 100).toFixed(1)}% of the rows take the JSON.parse path after the string transcoder`);
+if (loadCsvAddon() === null) {
+  const error = getCsvAddonLoadError();
+  console.log(`native path: ${error === null ? 'not built (node-gyp rebuild)' : `did not load: ${error.message}`}`);
+}
+measureBatches('store batches', toStoreBatches(texts));
+measureBatches('Python-style batches', toStoreBatches(texts.map((text) => writePythonJson(JSON.parse(text)))));
+objects = texts.map((text) => JSON.parse(text) as Record<string, unknown>);
+measure([contender('encode parsed rows', encodeObjects), contender('JSON text -> CSV, parse all', encodeTexts), contender('JSON text -> CSV, strings', encodeTextsAsStrings)]);

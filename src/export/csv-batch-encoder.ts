@@ -1,16 +1,21 @@
 // One store batch of rows (their JSON texts, each followed by LF: Store.streamRunResultTexts)
-// to the CSV records of those rows, through the three paths: the byte path (most rows), the
-// string transcoder (what the byte path declines) and JSON.parse with csv-encoder.ts (what
-// both decline). Pure and synchronous: it runs on the main thread for small runs and in the
-// export's worker thread (csv-encode-thread.ts) for large ones.
+// to the CSV records of those rows, through the paths that make the same bytes: the native byte
+// path (native-csv-records.ts, when the addon is built: most rows), the byte path
+// (json-row-bytes.ts: most rows without the addon, and the addon's declines), the string
+// transcoder (what the byte path declines) and JSON.parse with csv-encoder.ts (what all decline).
+// Pure and synchronous: it runs on the main thread for small runs and in the export's worker
+// thread for large ones.
 import { createCsvEncoder } from './csv-encoder.js';
 import { createCsvRecordBuffer } from './json-row-bytes.js';
 import { createJsonRowTranscoder } from './json-row-transcoder.js';
+import { createNativeCsvRecords, type NativeCsvRecords } from './native-csv-records.js';
 
 export interface CsvBatchEncoderOptions {
   noLineBreaks: boolean;
   /** Names the run in the error about a row that is not a JSON object. */
   runId: string;
+  /** false: the JS paths only, as without the addon (tests and the benchmark compare). Default true. */
+  native?: boolean;
 }
 
 export interface CsvBatchEncoder {
@@ -18,9 +23,15 @@ export interface CsvBatchEncoder {
   header(): Buffer;
   /**
    * The records of every row in `texts`, as UTF-8 in a Buffer of their own. Overwrites each
-   * row's LF in `texts` with 0 (the byte path's stop byte): the caller gives the buffer up.
+   * row's LF in `texts` with 0 (the byte paths' stop byte): the caller gives the buffer up.
    */
   encodeBatch(texts: Buffer): Buffer;
+  /**
+   * The same records as a view of the encoder's own buffer, valid only until its next call:
+   * for a caller that copies them at once (the export thread, into shared memory), so that no
+   * batch costs a new buffer.
+   */
+  encodeBatchView(texts: Buffer): Buffer;
 }
 
 const LF = 10;
@@ -29,6 +40,7 @@ export function createCsvBatchEncoder(columns: readonly string[], options: CsvBa
   const encoder = createCsvEncoder(columns, options);
   const records = createCsvRecordBuffer(columns, options);
   const transcodeRow = createJsonRowTranscoder(columns, options);
+  const native = options.native === false ? null : createNativeCsvRecords(columns, options);
   let rowNumber = 0;
 
   /** The slow path, for what neither fast path reads. */
@@ -45,24 +57,49 @@ export function createCsvBatchEncoder(columns: readonly string[], options: CsvBa
     return encoder.row(data as Record<string, unknown>);
   }
 
+  /** Appends to `records` the JS paths' record of the row texts[start, end), with texts[end] set to 0. */
+  function appendRowInJs(texts: Buffer, start: number, end: number): void {
+    if (records.appendJsonRow(texts, start, end)) return;
+    const text = texts.toString('utf8', start, end);
+    records.appendText(transcodeRow(text) ?? encodeParsedRow(text));
+  }
+
+  function encodeBatchInJs(texts: Buffer, view: boolean): Buffer {
+    for (let start = 0; start < texts.length; ) {
+      let end = texts.indexOf(LF, start);
+      if (end === -1) end = texts.length; // not the store's form; the byte path then declines
+      rowNumber++;
+      texts[end] = 0;
+      appendRowInJs(texts, start, end);
+      start = end + 1;
+    }
+    return view ? records.viewChunk() : records.takeChunk();
+  }
+
+  /** The native path for runs of rows, one crossing per run; the JS paths for each row it declines. */
+  function encodeBatchNatively(nativeRecords: NativeCsvRecords, texts: Buffer, view: boolean): Buffer {
+    for (let start = 0; start < texts.length; ) {
+      const stop = nativeRecords.appendRows(texts, start);
+      rowNumber += stop.rows;
+      if (stop.declinedStart === -1) break;
+      rowNumber++;
+      appendRowInJs(texts, stop.declinedStart, stop.declinedEnd);
+      nativeRecords.appendBytes(records.viewChunk());
+      start = stop.declinedEnd + 1;
+    }
+    return view ? nativeRecords.viewChunk() : nativeRecords.takeChunk();
+  }
+
+  function encode(texts: Buffer, view: boolean): Buffer {
+    return native === null ? encodeBatchInJs(texts, view) : encodeBatchNatively(native, texts, view);
+  }
+
   return {
     header() {
       records.appendText(encoder.header());
       return records.takeChunk();
     },
-    encodeBatch(texts) {
-      for (let start = 0; start < texts.length; ) {
-        let end = texts.indexOf(LF, start);
-        if (end === -1) end = texts.length; // not the store's form; the byte path then declines
-        rowNumber++;
-        texts[end] = 0;
-        if (!records.appendJsonRow(texts, start, end)) {
-          const text = texts.toString('utf8', start, end);
-          records.appendText(transcodeRow(text) ?? encodeParsedRow(text));
-        }
-        start = end + 1;
-      }
-      return records.takeChunk();
-    },
+    encodeBatch: (texts) => encode(texts, false),
+    encodeBatchView: (texts) => encode(texts, true),
   };
 }

@@ -46,6 +46,11 @@ export interface CsvRecordBuffer {
    * they are few, else a view of the buffer they were written into, which is then replaced.
    */
   takeChunk(): Buffer;
+  /**
+   * The bytes appended since the last take, as a view of the buffer they were written into,
+   * which stays: valid only until the next append (for a caller that copies them at once).
+   */
+  viewChunk(): Buffer;
 }
 
 const CR = 13;
@@ -463,7 +468,13 @@ export function createCsvRecordBuffer(columns: readonly string[], options: { noL
     return false;
   }
 
-  return { appendJsonRow, appendText, byteLength: () => w, takeChunk };
+  return { appendJsonRow, appendText, byteLength: () => w, takeChunk, viewChunk };
+
+  function viewChunk(): Buffer {
+    const chunk = out.subarray(0, w);
+    w = 0;
+    return chunk;
+  }
 
   function takeChunk(): Buffer {
     let chunk: Buffer;

@@ -88,7 +88,7 @@ async function exportRun(): Promise<void> {
     let batchNumber = 0;
     for await (const batch of readOneAhead(source.batches)) {
       const slot = await takeFreeSlot();
-      port!.postMessage(writeSlot(slot, encoder.encodeBatch(batch.texts), batch.rowCount));
+      port!.postMessage(writeSlot(slot, encoder.encodeBatchView(batch.texts), batch.rowCount));
       if (++batchNumber % BATCHES_PER_SCAVENGE === 0) collectYoungGarbage();
     }
     port!.postMessage({ end: true } satisfies RunExportMessage);
