@@ -1,5 +1,6 @@
 // bench:api: autocannon against GET /v1/squids/{id} and POST /v1/delivery?squid=ID, beside a bare
-// Fastify "hello" server (its own process, same connections and duration) as the ceiling.
+// Fastify "hello" server (its own process, same connections and duration) as the ceiling. On
+// Linux it also gives each server's CPU time per request, the steadier figure on a busy machine.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SHARED_ARGS, SHARED_USAGE, readSharedOptions, runBenchmark, startBenchServer } from './lib/bench-server.js';
@@ -49,7 +50,7 @@ async function measureCeiling(connections: number, durationS: number, warmUpS: n
   });
   try {
     process.stdout.write(`ceiling: bare Fastify hello, ${connections} connections, ${durationS} s ...\n`);
-    return await measureLoad({ label: 'bare Fastify GET / (ceiling)', url: `http://127.0.0.1:${port}/` }, connections, durationS, warmUpS);
+    return await measureLoad({ label: 'bare Fastify GET / (ceiling)', url: `http://127.0.0.1:${port}/` }, connections, durationS, warmUpS, cpuPid(hello.pid));
   } finally {
     await hello.stop();
   }
@@ -63,7 +64,8 @@ async function measureSquidship(options: ReturnType<typeof readSharedOptions>, c
     const headers = { authorization: `Token ${server.squidship.token}`, 'content-type': 'application/json' };
     const base = server.squidship.baseUrl;
     process.stdout.write(`Squidship GET /v1/squids/{id} (${server.databaseLabel}) ...\n`);
-    const getSquid = await measureLoad({ label: 'GET /v1/squids/{id}', url: `${base}/v1/squids/${squidId}`, headers }, connections, durationS, warmUpS);
+    const pid = cpuPid(server.squidship.pid);
+    const getSquid = await measureLoad({ label: 'GET /v1/squids/{id}', url: `${base}/v1/squids/${squidId}`, headers }, connections, durationS, warmUpS, pid);
     process.stdout.write('Squidship POST /v1/delivery?squid=ID ...\n');
     const body = JSON.stringify({ s3_fields: { bucket: EMBEDDED_BUCKET, is_active: true, target_path: 'bench' } });
     const postDelivery = await measureLoad(
@@ -71,11 +73,17 @@ async function measureSquidship(options: ReturnType<typeof readSharedOptions>, c
       connections,
       durationS,
       warmUpS,
+      pid,
     );
     return { database: server.databaseLabel, getSquid, postDelivery };
   } finally {
     await server.stop();
   }
+}
+
+/** The pid whose CPU time measureLoad reads: Linux only (/proc). */
+function cpuPid(pid: number): number | null {
+  return process.platform === 'linux' ? pid : null;
 }
 
 interface Report {
@@ -89,15 +97,23 @@ interface Report {
 async function report(figures: Report): Promise<void> {
   const { ceiling } = figures;
   const ratio = (f: LoadFigures): number => f.requestsPerS / ceiling.requestsPerS;
+  const cpu = (f: LoadFigures): string => (f.serverCpuUsPerRequest === null ? 'n/a' : `${f.serverCpuUsPerRequest.toFixed(1)} µs`);
   const row = (f: LoadFigures, target: string) =>
-    [f.label, formatRate(f.requestsPerS, 'req/s'), `${f.latencyP50Ms.toFixed(1)} ms`, `${f.latencyP99Ms.toFixed(1)} ms`, String(f.non2xx + f.errors + f.timeouts), formatRatio(ratio(f)), target] as const;
+    [f.label, formatRate(f.requestsPerS, 'req/s'), `${f.latencyP50Ms.toFixed(1)} ms`, `${f.latencyP99Ms.toFixed(1)} ms`, String(f.non2xx + f.errors + f.timeouts), cpu(f), formatRatio(ratio(f)), target] as const;
   printTable(
     `bench:api, ${String(figures.options.connections)} connections, ${String(figures.options.durationS)} s each, ${figures.database}`,
-    ['endpoint', 'requests/s', 'p50', 'p99', 'non-2xx+errors', 'vs ceiling', 'target'],
+    ['endpoint', 'requests/s', 'p50', 'p99', 'non-2xx+errors', 'server CPU/req', 'vs ceiling', 'target'],
     [row(ceiling, ''), row(figures.getSquid, '>= 0.5x'), row(figures.postDelivery, '')],
   );
   for (const f of [ceiling, figures.getSquid, figures.postDelivery]) {
     if (f.non2xx + f.errors + f.timeouts > 0) process.stdout.write(`warning: ${f.label} had ${f.non2xx} non-2xx answers, ${f.errors} errors, ${f.timeouts} timeouts\n`);
   }
-  await writeResults(`api-${String(figures.options.db)}`, { ...figures, derived: { getSquidRatio: ratio(figures.getSquid), postDeliveryRatio: ratio(figures.postDelivery) } });
+  // The same ratio from server CPU per request (the ceiling's over the endpoint's): it moves much
+  // less than requests/s with what else runs on the machine during one of the two measurements.
+  const cpuRatio = (f: LoadFigures): number | null =>
+    f.serverCpuUsPerRequest === null || ceiling.serverCpuUsPerRequest === null ? null : ceiling.serverCpuUsPerRequest / f.serverCpuUsPerRequest;
+  await writeResults(`api-${String(figures.options.db)}`, {
+    ...figures,
+    derived: { getSquidRatio: ratio(figures.getSquid), postDeliveryRatio: ratio(figures.postDelivery), getSquidCpuRatio: cpuRatio(figures.getSquid) },
+  });
 }

@@ -168,6 +168,8 @@ export interface Store {
   /**
    * The squid (null if it is not in the account) with its last run, run count and destinations,
    * in one read: what getSquid + getLastRun + listDestinations give, for the API's hot path.
+   * It may be frozen and shared: a squid read again while the database is unchanged can answer
+   * the same object (SQLite, see KEPT_WHILE_UNCHANGED), so callers must not modify it.
    */
   getSquidSummary(accountId: HexId, squidId: HexId): Promise<SquidSummary | null>;
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ROWS_AS_ARRAYS } from '../../src/storage/kysely/dialect-ops.js';
+import { KEPT_WHILE_UNCHANGED, ROWS_AS_ARRAYS } from '../../src/storage/kysely/dialect-ops.js';
 import { createStatementCache } from '../../src/storage/sqlite/statement-cache.js';
 
 describe('SQLite statement cache', () => {
@@ -67,5 +67,53 @@ describe('SQLite statement cache', () => {
   it('closes the database', () => {
     createStatementCache(raw).close();
     expect(raw.open).toBe(false);
+  });
+  describe('answers kept while the database is unchanged', () => {
+    const SQL = `${KEPT_WHILE_UNCHANGED}select n from t where n >= ? order by n`;
+
+    it('keeps an answer from the second read of the same parameters, and gives the same frozen rows', () => {
+      const statement = createStatementCache(raw).prepare(SQL);
+      const first = statement.all(2);
+      expect(Object.isFrozen(first)).toBe(false);
+      const second = statement.all(2);
+      expect(second).toEqual([{ n: 2 }, { n: 3 }]);
+      expect(Object.isFrozen(second)).toBe(true);
+      expect(statement.all(2)).toBe(second);
+      expect(statement.all(3)).not.toBe(second);
+    });
+
+    it('reads again after this connection changes a row', () => {
+      const statement = createStatementCache(raw).prepare(SQL);
+      statement.all(2);
+      const kept = statement.all(2);
+      raw.exec('insert into t values (4)');
+      expect(statement.all(2)).toEqual([{ n: 2 }, { n: 3 }, { n: 4 }]);
+      expect(statement.all(2)).not.toBe(kept);
+    });
+
+    it('reads again after another connection commits', () => {
+      const statement = createStatementCache(raw).prepare(SQL);
+      statement.all(2);
+      statement.all(2);
+      const other = new Sqlite(join(dir, 'cache.db'));
+      try {
+        other.exec('delete from t where n = 3');
+      } finally {
+        other.close();
+      }
+      expect(statement.all(2)).toEqual([{ n: 2 }]);
+    });
+
+    it('keeps nothing inside a transaction, whose changes may be rolled back', () => {
+      const statement = createStatementCache(raw).prepare(SQL);
+      statement.all(2);
+      raw.exec('begin');
+      raw.exec('insert into t values (5)');
+      const inside = statement.all(2);
+      expect(inside).toEqual([{ n: 2 }, { n: 3 }, { n: 5 }]);
+      expect(statement.all(2)).not.toBe(inside);
+      raw.exec('rollback');
+      expect(statement.all(2)).toEqual([{ n: 2 }, { n: 3 }]);
+    });
   });
 });

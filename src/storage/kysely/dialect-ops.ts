@@ -12,6 +12,15 @@ import type { Database } from './database.js';
  */
 export const ROWS_AS_ARRAYS = '/* rows as arrays */ ';
 
+/**
+ * A query whose SQL text holds this comment has its answers kept by SQLite's statement cache
+ * (statement-cache.ts) and given again while the database is unchanged: no other connection
+ * has committed (`data_version`) and this one has changed no row (total_changes()). It reads
+ * as much as a fresh read would, from a few counters instead of three tables. PostgreSQL has
+ * no such cheap check and ignores the comment.
+ */
+export const KEPT_WHILE_UNCHANGED = '/* kept while unchanged */ ';
+
 /** Where appended rows go: integer keys of the run, its squid and the open ingest. */
 export interface ResultTarget {
   runSeq: number;

@@ -6,12 +6,13 @@
 //
 // It is the API's busiest read, so it skips what Kysely does per query and need not: the SQL
 // is compiled once per database (not per call), the rows come back as arrays on SQLite (see
-// ROWS_AS_ARRAYS), and a destination's config is parsed once per sealed text.
+// ROWS_AS_ARRAYS), and a destination's config is parsed once per sealed text. On SQLite its
+// answers are also kept while the database is unchanged (KEPT_WHILE_UNCHANGED).
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { DestinationKind, DoneReason, RunStatus, S3DestinationConfig } from '../../domain/types.js';
 import type { SquidSummary } from '../store.js';
 import type { Database } from './database.js';
-import { ROWS_AS_ARRAYS } from './dialect-ops.js';
+import { KEPT_WHILE_UNCHANGED, ROWS_AS_ARRAYS } from './dialect-ops.js';
 import { toSquid } from './row-mappers.js';
 
 // The select list, in the order that the positional reads below follow. Constant text only
@@ -48,17 +49,43 @@ type SummaryValues = readonly unknown[];
 /** Opens a destination's sealed config (memoised by the caller). */
 export type OpenConfig = (sealed: string) => S3DestinationConfig;
 
+/** Kept rows arrays whose summaries are kept: as many as the statement cache keeps answers. */
+const MAPPED_SUMMARIES = 1000;
+
 export type ReadSquidSummary = (accountId: string, squidId: string) => Promise<SquidSummary | null>;
 
-/** The summary read for one database; its SQL is compiled for that database's dialect on first use. */
+/**
+ * The summary read for one database; its SQL is compiled for that database's dialect on first
+ * use. Rows SQLite's statement cache kept come back frozen, the same arrays while the squid is
+ * unchanged: their summary is mapped once and frozen too, so that such a squid read again is
+ * the same object (the API keeps its JSON by it). Other rows give a summary of the caller's own.
+ */
 export function createSquidSummaryReader(db: Kysely<Database>, openConfig: OpenConfig): ReadSquidSummary {
   let summarySql: string | null = null;
+  // Summaries of the last kept rows arrays, by identity (a Map, not a WeakMap: ephemerons cost
+  // every garbage collection a little, and this one is bounded anyway).
+  const mapped = new Map<readonly unknown[], SquidSummary>();
   return async (accountId, squidId) => {
     summarySql ??= compileSummarySql(db);
     const { rows } = await db.executeQuery<SummaryValues | Record<string, unknown>>(CompiledQuery.raw(summarySql, [squidId, accountId]));
     if (rows.length === 0) return null;
-    return toSummary(squidId, accountId, rows.map(toValues), openConfig);
+    if (!Object.isFrozen(rows)) return toSummary(squidId, accountId, rows.map(toValues), openConfig);
+    let summary = mapped.get(rows);
+    if (summary === undefined) {
+      summary = freezeSummary(toSummary(squidId, accountId, rows.map(toValues), openConfig));
+      mapped.set(rows, summary);
+      if (mapped.size > MAPPED_SUMMARIES) mapped.delete(mapped.keys().next().value as readonly unknown[]);
+    }
+    return summary;
   };
+}
+
+function freezeSummary(summary: SquidSummary): SquidSummary {
+  Object.freeze(summary.squid);
+  if (summary.lastRun !== null) Object.freeze(summary.lastRun);
+  for (const destination of summary.destinations) Object.freeze(Object.freeze(destination).config);
+  Object.freeze(summary.destinations);
+  return Object.freeze(summary);
 }
 
 /**
@@ -70,7 +97,7 @@ function compileSummarySql(db: Kysely<Database>): string {
   const selectList = sql.raw(COLUMN_NAMES.map((name) => `${COLUMNS[name]} as ${name}`).join(', '));
   // Stand-ins that make Kysely write the placeholders; every call binds its own values.
   const [squidId, accountId] = ['squid id', 'account id'];
-  return sql`${sql.raw(ROWS_AS_ARRAYS)}select ${selectList}
+  return sql`${sql.raw(ROWS_AS_ARRAYS + KEPT_WHILE_UNCHANGED)}select ${selectList}
     from squids s
     left join runs r on r.seq = (select m.seq from runs m where m.squid_id = s.id order by m.seq desc limit 1)
     left join destinations d on d.squid_id = s.id
