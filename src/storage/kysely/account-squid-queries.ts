@@ -25,7 +25,7 @@ function duplicateSquid(name: string, cause: unknown): AppError {
 export function createAccountSquidMethods({ ops, db, secretBox: box }: StoreContext): AccountSquidMethods {
   // Destination reads decrypt through a memo: every squid view opens its S3 config.
   const secretBox = createDecryptCache(box);
-  const getSquidSummary = createSquidSummaryReader(db, createConfigCache(box));
+  const getSquidSummary = createSquidSummaryReader(db, createConfigCache(box), ops.readNow);
   const getSquid: Store['getSquid'] = async (accountId, squidId) => {
     const row = await db.selectFrom('squids').selectAll().where('id', '=', squidId).where('account_id', '=', accountId).executeTakeFirst();
     return row === undefined ? null : toSquid(row);

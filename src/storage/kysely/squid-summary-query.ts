@@ -12,7 +12,7 @@ import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { DestinationKind, DoneReason, RunStatus, S3DestinationConfig } from '../../domain/types.js';
 import type { SquidSummary } from '../store.js';
 import type { Database } from './database.js';
-import { KEPT_WHILE_UNCHANGED, ROWS_AS_ARRAYS } from './dialect-ops.js';
+import { KEPT_WHILE_UNCHANGED, ROWS_AS_ARRAYS, type DialectOps } from './dialect-ops.js';
 import { toSquid } from './row-mappers.js';
 
 // The select list, in the order that the positional reads below follow. Constant text only
@@ -60,14 +60,18 @@ export type ReadSquidSummary = (accountId: string, squidId: string) => Promise<S
  * unchanged: their summary is mapped once and frozen too, so that such a squid read again is
  * the same object (the API keeps its JSON by it). Other rows give a summary of the caller's own.
  */
-export function createSquidSummaryReader(db: Kysely<Database>, openConfig: OpenConfig): ReadSquidSummary {
+export function createSquidSummaryReader(db: Kysely<Database>, openConfig: OpenConfig, readNow?: DialectOps['readNow']): ReadSquidSummary {
   let summarySql: string | null = null;
   // Summaries of the last kept rows arrays, by identity (a Map, not a WeakMap: ephemerons cost
   // every garbage collection a little, and this one is bounded anyway).
   const mapped = new Map<readonly unknown[], SquidSummary>();
   return async (accountId, squidId) => {
     summarySql ??= compileSummarySql(db);
-    const { rows } = await db.executeQuery<SummaryValues | Record<string, unknown>>(CompiledQuery.raw(summarySql, [squidId, accountId]));
+    const parameters = [squidId, accountId];
+    const rows = (readNow?.(summarySql, parameters) ??
+      (await db.executeQuery<SummaryValues | Record<string, unknown>>(CompiledQuery.raw(summarySql, parameters))).rows) as Array<
+      SummaryValues | Record<string, unknown>
+    >;
     if (rows.length === 0) return null;
     if (!Object.isFrozen(rows)) return toSummary(squidId, accountId, rows.map(toValues), openConfig);
     let summary = mapped.get(rows);

@@ -13,7 +13,7 @@ import { createKyselyStore } from '../kysely/create-kysely-store.js';
 import type { Database } from '../kysely/database.js';
 import { toHashKey, type DialectOps } from '../kysely/dialect-ops.js';
 import { planSqliteResultTexts, sqliteResultExportOps } from './result-texts-thread-reader.js';
-import { createStatementCache } from './statement-cache.js';
+import { createStatementCache, type CachingSqliteDatabase } from './statement-cache.js';
 import { MAIN_THREAD_AUTOCHECKPOINT_PAGES, startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 
 const BUSY_TIMEOUT_MS = 5000;
@@ -37,8 +37,11 @@ class LockingSqliteAdapter extends SqliteAdapter {
 }
 
 class LockingSqliteDialect extends SqliteDialect {
-  constructor(private readonly raw: SqliteDatabase.Database) {
-    super({ database: createStatementCache(raw) });
+  constructor(
+    private readonly raw: SqliteDatabase.Database,
+    statements: CachingSqliteDatabase,
+  ) {
+    super({ database: statements });
   }
   override createAdapter(): SqliteAdapter {
     return new LockingSqliteAdapter(this.raw);
@@ -86,7 +89,8 @@ function prepareResultInserts(raw: SqliteDatabase.Database): ResultInserts {
 
 export async function createSqliteStore(options: { filePath: string; secretBox: SecretBox }): Promise<Store> {
   const raw = openDatabase(options.filePath);
-  const db = new Kysely<Database>({ dialect: new LockingSqliteDialect(raw) });
+  const statements = createStatementCache(raw);
+  const db = new Kysely<Database>({ dialect: new LockingSqliteDialect(raw, statements) });
   const wakeups = new EventEmitter();
   // Prepared once (after migrate() made the table): ingestion inserts rows with no SQL to compile.
   let insertResults: ResultInserts | null = null;
@@ -130,6 +134,9 @@ export async function createSqliteStore(options: { filePath: string; secretBox: 
         }
       });
     },
+    // Statements are synchronous, so none can run while another is under way; only an open
+    // transaction (Kysely holds the connection across awaits) must not see this read.
+    readNow: (text, parameters) => (raw.inTransaction ? null : (statements.prepare(text).all(parameters) as unknown[])),
     ...sqliteResultExportOps(db),
     planResultTextsThread: (runId, { unique, batchSize }) =>
       planSqliteResultTexts({ filePath: options.filePath, busyTimeoutMs: BUSY_TIMEOUT_MS, runId, unique, batchSize }),
