@@ -58,16 +58,18 @@ describeEachDialect('createRunCsvStream', (getStore) => {
     expect(stats).toEqual({ rows: 3, bytes: bytes.length });
   });
 
-  it('honours the squid settings: unique rows and no line breaks', async () => {
+  it('honours the squid settings: unique rows and no line breaks, on either thread', async () => {
     const store = getStore();
     const { run, squid } = await startRun(store, { exportUniqueResults: true, noLineBreaks: true });
     await push(store, run.id, ['{"t":"a\\nb"}', '{"t":"c"}', '{"t":"a\\nb"}']);
     await push(store, run.id, ['{"t":"c"}', '{"t":"d\\r\\ne"}']);
-    const unique = await exportCsv(store, run, squid);
-    expect(unique.bytes.toString('utf8')).toBe('t\r\na b\r\nc\r\nd e\r\n');
-    expect(unique.stats.rows).toBe(3);
-    const all = await exportCsv(store, run, { ...squid, exportUniqueResults: false, noLineBreaks: false });
-    expect(all.bytes.toString('utf8')).toBe('t\r\n"a\nb"\r\nc\r\n"a\nb"\r\nc\r\n"d\r\ne"\r\n');
+    for (const threadMinRows of [Number.POSITIVE_INFINITY, 0]) {
+      const unique = await exportCsv(store, run, squid, 2, threadMinRows);
+      expect(unique.bytes.toString('utf8')).toBe('t\r\na b\r\nc\r\nd e\r\n');
+      expect(unique.stats.rows).toBe(3);
+      const all = await exportCsv(store, run, { ...squid, exportUniqueResults: false, noLineBreaks: false }, 2, threadMinRows);
+      expect(all.bytes.toString('utf8')).toBe('t\r\n"a\nb"\r\nc\r\n"a\nb"\r\nc\r\n"d\r\ne"\r\n');
+    }
   });
 
   it('writes an empty object for a run without rows, and for a run of empty objects', async () => {
