@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createCsvEncoder } from '../../src/export/csv-encoder.js';
 import { createCsvRecordBuffer, type CsvRecordBuffer } from '../../src/export/json-row-bytes.js';
 import { createJsonRowTranscoder } from '../../src/export/json-row-transcoder.js';
+import { createRandom, pick, type Random } from '../helpers/seeded-random.js';
 
 const columns = ['a', 'b', 'c', '__proto__', 'constructor', 'k l', 'é', 'q"k'];
 
@@ -157,20 +158,6 @@ describe('createJsonRowTranscoder', () => {
     }
   });
 });
-
-type Random = () => number;
-
-function createRandom(seed: number): Random {
-  let state = seed;
-  return () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648;
-  };
-}
-
-function pick<T>(random: Random, items: readonly T[]): T {
-  return items[Math.floor(random() * items.length)] as T;
-}
 
 const stringPieces = ['x', 'hello', ' ', ',', 'é', '🦑', 'שלום', '東京', '"', '\n', '\r\n', '\r', 'a b', '\t', '\\', '\u2028'];
 const numberTexts = ['0', '-1', '42', '19.99', '-0.5', '0.000001', '123456789012345', '1.0', '1e3', '-0', '0.1', '1234567890123456', '20.990000000000002', '1E-7', '-1.5e+300'];

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createRowGenerator } from '../../bench/lib/row-generator.js';
 import { createCsvBatchEncoder } from '../../src/export/csv-batch-encoder.js';
 import { createNativeCsvRecords, getCsvAddonLoadError, loadCsvAddon } from '../../src/export/native-csv-records.js';
+import { createRandom, pick, type Random } from '../helpers/seeded-random.js';
 
 // The native path must give the JS paths' bytes for every row. These tests run when the addon
 // is built (node-gyp rebuild); without it the export runs on the JS paths alone.
@@ -159,20 +160,6 @@ describe('the native CSV path', () => {
 });
 
 const columns = ['a', 'b', 'c', '__proto__', 'constructor', 'k l', 'é', 'q"k', 'x,y', ' lead', '', '🦑', 'lone\ud800'];
-
-type Random = () => number;
-
-function createRandom(seed: number): Random {
-  let state = seed;
-  return () => {
-    state = (state * 1103515245 + 12345) % 2147483648;
-    return state / 2147483648;
-  };
-}
-
-function pick<T>(random: Random, items: readonly T[]): T {
-  return items[Math.floor(random() * items.length)] as T;
-}
 
 const SHORT_ESCAPES: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '/': '\\/' };
 const stringPieces = ['x', 'plain text', ' ', ',', '"', '\\', '/', '\n', '\r', '\r\n', '\t', '\b', '\f', '\u0000', '\u001f', '\u007f', 'é', '東京', '🦑', '\u2028', '\ud800', '\udc00', 'a b'];
