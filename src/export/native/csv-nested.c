@@ -196,32 +196,18 @@ static const uint8_t *copy_canonical_object(csv_writer *writer, const uint8_t *p
   return q + 1;
 }
 
-static const uint8_t *copy_literal(csv_writer *writer, const uint8_t *p, const char *literal, size_t length) {
-  for (size_t i = 0; i < length; i++) {
-    if (p[i] != (uint8_t)literal[i]) return NULL;
-  }
-  memcpy(writer->out, literal, length);
-  writer->out += length;
-  return p + length;
-}
-
 /* Copies the value at `p` as JSON.stringify(JSON.parse(value)) writes it, doubling `"`; its end, or NULL. */
 static const uint8_t *copy_canonical(csv_writer *writer, const uint8_t *p, int depth) {
   switch (*p) {
     case '"': return copy_canonical_string(writer, p);
     case '[': return depth >= CSV_MAX_CANONICAL_DEPTH ? NULL : copy_canonical_array(writer, p, depth);
     case '{': return depth >= CSV_MAX_CANONICAL_DEPTH ? NULL : copy_canonical_object(writer, p, depth);
-    case 't': return copy_literal(writer, p, "true", 4);
-    case 'f': return copy_literal(writer, p, "false", 5);
-    case 'n': return copy_literal(writer, p, "null", 4);
+    case 't': return csv_copy_literal(writer, p, "true", 4);
+    case 'f': return csv_copy_literal(writer, p, "false", 5);
+    case 'n': return csv_copy_literal(writer, p, "null", 4);
     default: break;
   }
-  int canonical = 0;
-  const uint8_t *end = csv_scan_number(p, &canonical);
-  /* JSON.stringify's form of any other number needs the JS path's Number() and String(). */
-  if (end == NULL || !canonical) return NULL;
-  for (const uint8_t *q = p; q < end; q++) *writer->out++ = *q;
-  return end;
+  return csv_copy_number(writer, p);
 }
 
 const uint8_t *csv_write_nested(csv_writer *writer, const uint8_t *p) {

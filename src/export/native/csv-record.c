@@ -62,15 +62,6 @@ static int64_t read_column(const csv_columns *columns, const uint8_t *p, const u
   return column;
 }
 
-static inline const uint8_t *copy_literal(csv_writer *writer, const uint8_t *p, const char *literal, size_t length) {
-  for (size_t i = 0; i < length; i++) {
-    if (p[i] != (uint8_t)literal[i]) return NULL;
-  }
-  memcpy(writer->out, literal, length);
-  writer->out += length;
-  return p + length;
-}
-
 /* One character from an escape, with CSV's quoting and the no_line_breaks rule. */
 static inline void write_unit(csv_writer *writer, uint8_t unit) {
   if (unit == '"') {
@@ -159,17 +150,12 @@ static const uint8_t *write_value(csv_writer *writer, const uint8_t *p) {
     case '"': return write_string(writer, p);
     case '{':
     case '[': return csv_write_nested(writer, p);
-    case 't': return copy_literal(writer, p, "true", 4);
-    case 'f': return copy_literal(writer, p, "false", 5);
+    case 't': return csv_copy_literal(writer, p, "true", 4);
+    case 'f': return csv_copy_literal(writer, p, "false", 5);
     case 'n': return p[0] == 'n' && p[1] == 'u' && p[2] == 'l' && p[3] == 'l' ? p + 4 : NULL;
     default: break;
   }
-  int canonical = 0;
-  const uint8_t *end = csv_scan_number(p, &canonical);
-  /* JSON.stringify's form of any other number needs the JS path's Number() and String(). */
-  if (end == NULL || !canonical) return NULL;
-  for (const uint8_t *q = p; q < end; q++) *writer->out++ = *q;
-  return end;
+  return csv_copy_number(writer, p);
 }
 
 int csv_write_record(csv_writer *writer, const uint8_t *row, const uint8_t *end) {

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* json-row-transcoder.ts: deeper nested values go to JSON.parse (here: declined). */
 #define CSV_MAX_CANONICAL_DEPTH 32
@@ -67,6 +68,26 @@ const uint8_t *csv_write_nested(csv_writer *writer, const uint8_t *p);
 
 /* The end of the JSON number at `p` (*canonical: JSON.stringify writes it so), or NULL. */
 const uint8_t *csv_scan_number(const uint8_t *p, int *canonical);
+
+/* The literal `literal` (true, false, null) at `p` copied to out; its end, or NULL when it is not there. */
+static inline const uint8_t *csv_copy_literal(csv_writer *writer, const uint8_t *p, const char *literal, size_t length) {
+  for (size_t i = 0; i < length; i++) {
+    if (p[i] != (uint8_t)literal[i]) return NULL;
+  }
+  memcpy(writer->out, literal, length);
+  writer->out += length;
+  return p + length;
+}
+
+/* The number at `p` copied to out when JSON.stringify writes it so; its end, or NULL (declined). */
+static inline const uint8_t *csv_copy_number(csv_writer *writer, const uint8_t *p) {
+  int canonical = 0;
+  const uint8_t *end = csv_scan_number(p, &canonical);
+  /* JSON.stringify's form of any other number needs the JS path's Number() and String(). */
+  if (end == NULL || !canonical) return NULL;
+  for (const uint8_t *q = p; q < end; q++) *writer->out++ = *q;
+  return end;
+}
 
 /* The end of the value at `p` (not checked further), or NULL when the row ends first. */
 const uint8_t *csv_skip_value(const uint8_t *p);
