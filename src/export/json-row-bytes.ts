@@ -8,6 +8,7 @@
 // out of order or repeated, escaped keys, lone surrogates) is left to the caller, which then
 // appends what the string path gives.
 import { encodeValue } from './csv-encoder.js';
+import { takeWrittenBytes } from './written-bytes.js';
 import {
   BACKSLASH,
   CLOSE_BRACE,
@@ -477,15 +478,8 @@ export function createCsvRecordBuffer(columns: readonly string[], options: { noL
   }
 
   function takeChunk(): Buffer {
-    let chunk: Buffer;
-    if (w < out.length / 2) {
-      chunk = Buffer.allocUnsafe(w);
-      out.copy(chunk, 0, 0, w);
-    } else {
-      // A batch's records: handing the buffer over saves copying most of it.
-      chunk = out.subarray(0, w);
-      out = Buffer.allocUnsafe(out.length);
-    }
+    const { chunk, next } = takeWrittenBytes(out, w);
+    out = next;
     w = 0;
     return chunk;
   }

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { isWellFormed } from './json-row-transcoder.js';
+import { takeWrittenBytes } from './written-bytes.js';
 
 /** What src/export/native/addon.c exports. */
 export interface CsvAddon {
@@ -123,15 +124,8 @@ export function createNativeCsvRecords(columns: readonly string[], options: { no
       return chunk;
     },
     takeChunk() {
-      let chunk: Buffer;
-      if (w < out.length / 2) {
-        chunk = Buffer.allocUnsafe(w);
-        out.copy(chunk, 0, 0, w);
-      } else {
-        // A batch's records: handing the buffer over saves copying most of it.
-        chunk = out.subarray(0, w);
-        out = Buffer.allocUnsafe(out.length);
-      }
+      const { chunk, next } = takeWrittenBytes(out, w);
+      out = next;
       w = 0;
       return chunk;
     },
