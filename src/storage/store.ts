@@ -120,6 +120,12 @@ export interface ResultTextBatch {
    * writes them.
    */
   texts: Buffer;
+  /**
+   * Called by the consumer once it no longer reads `texts`: a reader may then reuse that memory
+   * for a later batch (the PostgreSQL thread reader does), so a long export allocates no buffer
+   * per batch. Optional to call; a reader that reuses nothing leaves it out.
+   */
+  release?(): void;
 }
 
 /**

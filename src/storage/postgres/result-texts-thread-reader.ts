@@ -1,16 +1,16 @@
 // A run's result texts read on a worker thread, on a connection of the thread's own
-// (Store.planResultTextsThread), as one COPY of the run's visible rows: PostgreSQL streams their
-// bytes and this side cuts them into batches, so no row or batch becomes a JS string (a
-// string_agg per 1,000 rows, each a transaction and a ~760 KB string, took ~13 s per million
-// rows). The export's thread encodes the batches; the store's own connection keeps the batched
-// read (readResultTexts) for small runs.
+// (Store.planResultTextsThread), as one binary COPY of the run's visible rows: PostgreSQL streams
+// their bytes and copy-out-batches.ts copies them into batches, so no row or batch becomes a JS
+// string (a string_agg per 1,000 rows, each a transaction and a ~760 KB string, took ~13 s per
+// million rows). The export's thread encodes the batches; the store's own connection keeps the
+// batched read (readResultTexts) for small runs.
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler, sql } from 'kysely';
 import pg from 'pg';
-import { to as copyTo } from 'pg-copy-streams';
 import type { Database } from '../kysely/database.js';
 import type { ResultExportOps } from '../kysely/result-export-query.js';
 import { isFirstOfItsHash, isVisible } from '../kysely/result-visibility.js';
 import type { ResultTextBatch, ResultTextsSource, ResultTextsThreadPlan } from '../store.js';
+import { copyOutBatches } from './copy-out-batches.js';
 
 export interface PostgresResultTextsArgs {
   connectionString: string;
@@ -18,8 +18,6 @@ export interface PostgresResultTextsArgs {
   unique: boolean;
   batchSize: number;
 }
-
-const LF = 10;
 
 /** DialectOps.readInSeqOrder and concatRowTexts on PostgreSQL (dialect-ops.ts says why). */
 export function postgresResultExportOps(db: Kysely<Database>): ResultExportOps {
@@ -57,11 +55,7 @@ async function* copyResultTexts(client: pg.Client, runId: string, unique: boolea
   if (found.rows.length === 0) return;
   // COPY takes no parameters: the run's integer key is written into the statement.
   const select = compileRowsSelect(Number(found.rows[0]!.seq), unique);
-  // CSV format whose delimiter and quote are bytes a JSON text never holds (it has no control
-  // characters, CR or LF outside escapes): no field is ever quoted, so each row is its text
-  // and an LF, the store's batch form.
-  const rows = client.query(copyTo(`copy (${select}) to stdout with (format csv, delimiter e'\\x01', quote e'\\x02')`));
-  yield* cutIntoBatches(rows, batchSize);
+  yield* copyOutBatches(client, `copy (${select}) to stdout with (format binary)`, batchSize);
 }
 
 /** The run's visible rows' texts in push order, as streamRunResultTexts reads them. */
@@ -89,24 +83,4 @@ function createCompiler(): Kysely<Database> {
       createQueryCompiler: () => new PostgresQueryCompiler(),
     },
   });
-}
-
-/** Rows, each ending in LF, in chunks cut anywhere, into batches of `batchSize` rows (the last one fewer). */
-export async function* cutIntoBatches(chunks: AsyncIterable<Buffer>, batchSize: number): AsyncGenerator<ResultTextBatch> {
-  let pieces: Buffer[] = [];
-  let rowCount = 0;
-  for await (const chunk of chunks) {
-    let from = 0;
-    for (let lf = chunk.indexOf(LF); lf !== -1; lf = chunk.indexOf(LF, lf + 1)) {
-      if (++rowCount < batchSize) continue;
-      pieces.push(chunk.subarray(from, lf + 1));
-      yield { rowCount, texts: Buffer.concat(pieces) };
-      pieces = [];
-      rowCount = 0;
-      from = lf + 1;
-    }
-    if (from < chunk.length) pieces.push(chunk.subarray(from));
-  }
-  if (rowCount > 0) yield { rowCount, texts: Buffer.concat(pieces) };
-  else if (pieces.length > 0) throw new Error('the COPY of a run\'s rows ended inside a row');
 }
