@@ -21,6 +21,8 @@ export interface BenchServer {
   client: SquidshipClient;
   /** The database as reported (the PostgreSQL URL without credentials). */
   databaseLabel: string;
+  /** The PostgreSQL database's URL; null on SQLite. */
+  databaseUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -56,6 +58,7 @@ export async function startBenchServer(options: BenchServerOptions): Promise<Ben
       squidship,
       client: createSquidshipClient(squidship.baseUrl, squidship.token),
       databaseLabel: database === null ? 'sqlite' : `postgres ${redactUrl(database.url)}`,
+      databaseUrl: database?.url ?? null,
       async stop() {
         await squidship.stop();
         if (!options.keepData) await database?.drop();
