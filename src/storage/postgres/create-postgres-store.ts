@@ -8,7 +8,7 @@ import type { SecretBox } from '../secret-box.js';
 import type { Store } from '../store.js';
 import { createKyselyStore } from '../kysely/create-kysely-store.js';
 import type { Database } from '../kysely/database.js';
-import { planPostgresResultTexts, postgresResultExportOps } from './result-texts-thread-reader.js';
+import { planPostgresResultTexts, postgresResultExportOps } from './result-export-ops.js';
 import { toHashKey, type DialectOps, type ResultTarget, type SeqRange } from '../kysely/dialect-ops.js';
 import type { NewResultRow } from '../../domain/types.js';
 import { DELIVERY_CHANNEL, listenDeliveryWakeups } from './listen-delivery-wakeups.js';
