@@ -1,7 +1,8 @@
 // The export's worker thread: reads the run's batches through the store's thread reader (its
-// own connection), encodes each to CSV into a free slot of shared memory and tells
-// threaded-run-export.ts which; it waits for a slot when all are taken, so memory stays a few
-// batches whatever the run's size. Reading and encoding here leave the main thread the upload.
+// own connection), encodes each to CSV into a free slot buffer and transfers it to
+// threaded-run-export.ts, which transfers it back once read; it waits for a slot when all are
+// out, so memory stays a few batches whatever the run's size. Reading and encoding here leave
+// the main thread the upload.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -12,8 +13,9 @@ import type { RunExportMessage, RunExportRequest, RunExportThreadData } from './
 const port = parentPort;
 if (port === null) throw new Error('run-export-thread.ts runs as a worker thread only');
 const data = workerData as RunExportThreadData;
-const slots = data.slots;
-const freeSlots = slots.map((_, index) => index);
+/** A slot to start with: 1 MiB holds a batch of 1,000 rows of ~760 B; a larger batch grows its slot. */
+const SLOT_BYTES = 1024 * 1024;
+const freeSlots = Array.from({ length: data.slotCount }, () => new ArrayBuffer(SLOT_BYTES));
 let wake: (() => void) | null = null;
 port.on('message', (request: RunExportRequest) => {
   freeSlots.push(request.free);
@@ -67,20 +69,17 @@ async function* readOneAhead<T>(items: AsyncIterable<T>): AsyncGenerator<T> {
   }
 }
 
-async function takeFreeSlot(): Promise<number> {
+async function takeFreeSlot(): Promise<ArrayBuffer> {
   while (freeSlots.length === 0) await new Promise<void>((resolve) => (wake = resolve));
   return freeSlots.shift()!;
 }
 
-/** Copies `records` into the slot, growing it (new shared memory, sent along) when they do not fit. */
-function writeSlot(slot: number, records: Buffer, rowCount: number): RunExportMessage {
-  let grown: SharedArrayBuffer | undefined;
-  if (slots[slot]!.byteLength < records.length) {
-    grown = new SharedArrayBuffer(Math.ceil(records.length * 1.25));
-    slots[slot] = grown;
-  }
-  records.copy(new Uint8Array(slots[slot]!));
-  return grown === undefined ? { slot, byteLength: records.length, rowCount } : { slot, byteLength: records.length, rowCount, grown };
+/** Copies `records` into the slot (a larger one when they do not fit) and transfers it. */
+function sendRecords(slot: ArrayBuffer, records: Buffer, rowCount: number): void {
+  const buffer = slot.byteLength < records.length ? new ArrayBuffer(Math.ceil(records.length * 1.25)) : slot;
+  records.copy(new Uint8Array(buffer));
+  const message: RunExportMessage = { buffer, byteLength: records.length, rowCount };
+  port!.postMessage(message, [buffer]);
 }
 
 async function exportRun(): Promise<void> {
@@ -91,7 +90,7 @@ async function exportRun(): Promise<void> {
     let batchNumber = 0;
     for await (const batch of readOneAhead(source.batches)) {
       const slot = await takeFreeSlot();
-      port!.postMessage(writeSlot(slot, encoder.encodeBatchView(batch.texts), batch.rowCount));
+      sendRecords(slot, encoder.encodeBatchView(batch.texts), batch.rowCount);
       batch.release?.();
       if (++batchNumber % BATCHES_PER_COLLECTION === 0) collectGarbage();
     }

@@ -1,9 +1,12 @@
 // A large export read and encoded on a worker thread (run-export-thread.ts): the thread opens
 // the store's reader on a connection of its own (Store.planResultTextsThread) and encodes each
-// batch to CSV into one of a few slots of shared memory, which this side reads in place and
-// hands back. So no batch costs this thread new memory: on the server's thread each 1M-row
-// export used to allocate ~1.4 GB of batch buffers, for which V8 ran ~65 full collections of
-// the server's heap (it collects for every few MB of new ArrayBuffer memory).
+// batch to CSV into one of a few slot buffers, which it transfers here (no copy) and this side
+// reads in place and transfers back. So no batch costs this thread new memory: on the server's
+// thread each 1M-row export used to allocate ~1.4 GB of batch buffers, for which V8 ran ~65
+// full collections of the server's heap (it collects for every few MB of new ArrayBuffer
+// memory). The slots are plain ArrayBuffers, not shared memory: V8 copies to and from a
+// SharedArrayBuffer word by word (its relaxed-atomic memmove), ~30% of this thread's CPU
+// during an upload, where a plain buffer is copied by libc's memmove.
 import { Worker } from 'node:worker_threads';
 import type { ResultTextsThreadPlan } from '../storage/store.js';
 
@@ -13,47 +16,41 @@ export interface RunExportThreadData {
   noLineBreaks: boolean;
   runId: string;
   source: ResultTextsThreadPlan;
-  /** Slots of shared memory the thread writes batches into (it waits for a free one). */
-  slots: SharedArrayBuffer[];
+  /** Slot buffers the thread makes; it waits for one to come back when all are out. */
+  slotCount: number;
 }
 
 /**
- * From the thread: a batch's records are the first `byteLength` bytes of slot `slot` (`grown`:
- * the slot's new, larger memory, replacing the old one on both sides); or the end; or a failure.
+ * From the thread: a batch's records, the first `byteLength` bytes of `buffer` (transferred); or
+ * the end; or a failure.
  */
 export type RunExportMessage =
-  | { slot: number; byteLength: number; rowCount: number; grown?: SharedArrayBuffer }
+  | { buffer: ArrayBuffer; byteLength: number; rowCount: number }
   | { end: true }
   | { error: string };
 
-/** To the thread: slot `free` may be written again. */
+/** To the thread: a slot buffer back (transferred), to be written again. */
 export interface RunExportRequest {
-  free: number;
+  free: ArrayBuffer;
 }
 
 export interface EncodedBatch {
-  /** A view of the batch's slot: valid until the slot is freed. */
+  /** A view of the batch's slot buffer: valid until the batch is freed. */
   records: Buffer;
   rowCount: number;
-  slot: number;
 }
 
 export interface ThreadedRunExport {
   /** The next batch, in the store's order; null after the last. */
   next(): Promise<EncodedBatch | null>;
-  /** The thread may write the batch's slot again: its `records` must not be read from then on. */
+  /** The batch's slot goes back to the thread: its `records` are empty from then on. */
   free(batch: EncodedBatch): void;
   /** Stops the thread (and its reads). Safe to call twice. */
   close(): Promise<void>;
 }
 
-/** Slots to start with: 1 MiB holds a batch of 1,000 rows of ~760 B; a larger batch grows its slot. */
-const SLOT_BYTES = 1024 * 1024;
-
-export function startThreadedRunExport(options: Omit<RunExportThreadData, 'slots'> & { slotCount: number }): ThreadedRunExport {
-  const { slotCount, ...rest } = options;
-  const slots = Array.from({ length: slotCount }, () => new SharedArrayBuffer(SLOT_BYTES));
-  const worker = createExportWorker({ ...rest, slots });
+export function startThreadedRunExport(options: RunExportThreadData): ThreadedRunExport {
+  const worker = createExportWorker(options);
   const arrived: Array<EncodedBatch | null> = [];
   let waiting: { resolve(batch: EncodedBatch | null): void; reject(error: Error): void } | null = null;
   let failure: Error | null = null;
@@ -78,9 +75,7 @@ export function startThreadedRunExport(options: Omit<RunExportThreadData, 'slots
       ended = true;
       return deliver(null);
     }
-    if (message.grown !== undefined) slots[message.slot] = message.grown;
-    const records = Buffer.from(slots[message.slot]!, 0, message.byteLength);
-    deliver({ records, rowCount: message.rowCount, slot: message.slot });
+    deliver({ records: Buffer.from(message.buffer, 0, message.byteLength), rowCount: message.rowCount });
   });
   worker.on('error', fail);
   worker.on('exit', (code) => {
@@ -96,8 +91,9 @@ export function startThreadedRunExport(options: Omit<RunExportThreadData, 'slots
       });
     },
     free(batch) {
-      const request: RunExportRequest = { free: batch.slot };
-      worker.postMessage(request);
+      const buffer = batch.records.buffer as ArrayBuffer;
+      const request: RunExportRequest = { free: buffer };
+      worker.postMessage(request, [buffer]);
     },
     close() {
       closing ??= worker.terminate().then(() => undefined);
