@@ -44,7 +44,8 @@ export function createBinaryCopyBatches(batchSize: number, onBatch: (batch: Resu
   /** Released batch buffers of the current size, for the next batches. */
   const spare: Buffer[] = [];
 
-  const handOut = (): void => {
+  /** Hands out the batch; unless it is the last, the next one starts in a spare buffer. */
+  const handOut = (last: boolean): void => {
     const buffer = batch;
     let released = false;
     const release = (): void => {
@@ -54,7 +55,7 @@ export function createBinaryCopyBatches(batchSize: number, onBatch: (batch: Resu
       if (buffer.length === batch.length && spare.length < SPARE_BUFFERS) spare.push(buffer);
     };
     const texts = buffer.subarray(0, used);
-    batch = spare.pop() ?? Buffer.allocUnsafeSlow(buffer.length);
+    if (!last) batch = spare.pop() ?? Buffer.allocUnsafeSlow(buffer.length);
     used = 0;
     onBatch({ rowCount, texts, release });
     rowCount = 0;
@@ -62,7 +63,7 @@ export function createBinaryCopyBatches(batchSize: number, onBatch: (batch: Resu
   const endRow = (): void => {
     batch[used++] = LF;
     state = 'fieldCount';
-    if (++rowCount === batchSize) handOut();
+    if (++rowCount === batchSize) handOut(false);
   };
   /** Room for `bytes` more in the batch (a row's text and its LF). */
   const reserve = (bytes: number): void => {
@@ -141,7 +142,7 @@ export function createBinaryCopyBatches(batchSize: number, onBatch: (batch: Resu
     },
     end() {
       if (state !== 'trailer') throw new Error('the COPY data ended before its trailer');
-      if (rowCount > 0) handOut();
+      if (rowCount > 0) handOut(true);
     },
   };
 }

@@ -112,11 +112,15 @@ class BinaryCopyOut implements pg.Submittable {
     try {
       this.frame(chunk);
     } catch (error) {
-      // The COPY's bytes make no sense: give up the connection (the thread then closes it).
-      this.stream?.destroy();
-      this.listener.settle({ error: error instanceof Error ? error : new Error(String(error)) });
+      this.giveUp(error);
     }
   };
+
+  /** The COPY's bytes make no sense, or are not a COPY's: the connection is dropped (the thread then closes its client). */
+  private giveUp(error: unknown): void {
+    this.stream?.destroy();
+    this.listener.settle({ error: error instanceof Error ? error : new Error(String(error)) });
+  }
 
   /** Decodes CopyData, skips CopyOutResponse and CopyDone, and hands any other message back to pg. */
   private frame(chunk: Buffer): void {
@@ -178,8 +182,7 @@ class BinaryCopyOut implements pg.Submittable {
     try {
       this.rows.write(message.chunk, 0, message.chunk.length);
     } catch (error) {
-      this.stream?.destroy();
-      this.listener.settle({ error: error instanceof Error ? error : new Error(String(error)) });
+      this.giveUp(error);
     }
   }
 
@@ -215,8 +218,7 @@ class BinaryCopyOut implements pg.Submittable {
   }
 
   private refuse(what: string): void {
-    this.stream?.destroy();
-    this.listener.settle({ error: new Error(`the statement answered ${what} where a COPY TO STDOUT was expected`) });
+    this.giveUp(new Error(`the statement answered ${what} where a COPY TO STDOUT was expected`));
   }
 
   handleError(error: Error): void {
