@@ -11,16 +11,9 @@ import { createSqliteStore } from '../../src/storage/sqlite/create-sqlite-store.
 import type { Store } from '../../src/storage/store.js';
 import { createTempSqliteStore, testSecretBox, type TempSqliteStore } from '../helpers/temp-store.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { s3Config } from '../storage/store-fixtures.js';
 
-const S3_CONFIG = {
-  bucket: 'my-bucket',
-  targetPath: 'exports',
-  accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-  region: 'eu-west-1',
-  endpoint: null,
-  forcePathStyle: null,
-};
+const S3_CONFIG = s3Config();
 
 describe('squid view freshness (SQLite)', () => {
   let temp: TempSqliteStore;

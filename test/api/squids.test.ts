@@ -3,6 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUILT_IN_CRAWLER } from '../../src/domain/crawlers.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { s3Config } from '../storage/store-fixtures.js';
 
 const UNKNOWN_ID = '0123456789abcdef0123456789abcdef';
 const SQUID_NOT_FOUND = { errors: { message: 'Squid not found.', type: 'SquidDoesNotExistException', code: 404 }, detail: 'Squid not found.' };
@@ -87,15 +88,7 @@ describe('squids', () => {
 
   it('gets one squid with its S3 settings, keys masked to their last 4 characters', async () => {
     const squid = (await server.request('POST', '/v1/squids', { name: 'S3' })).body;
-    await server.store.putDestination(squid.id, 's3', true, {
-      bucket: 'my-bucket',
-      targetPath: 'exports',
-      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-      region: 'eu-west-1',
-      endpoint: null,
-      forcePathStyle: null,
-    }, Date.now());
+    await server.store.putDestination(squid.id, 's3', true, s3Config(), Date.now());
     const response = await server.request('GET', `/v1/squids/${squid.id}`);
     expect(response.status).toBe(200);
     expect(response.body.s3_fields).toEqual({
