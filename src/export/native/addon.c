@@ -49,6 +49,11 @@ static napi_value fail(napi_env env, const char *message) {
   return NULL;
 }
 
+/* names[i] and its type; 0 on failure. */
+static int read_name_element(napi_env env, napi_value names, uint32_t i, napi_value *name, napi_valuetype *type) {
+  return napi_get_element(env, names, i, name) == napi_ok && napi_typeof(env, *name, type) == napi_ok;
+}
+
 /* The names' UTF-8 bytes, one block for all, and the lookup table; 0 on failure (thrown). */
 static int read_names(napi_env env, napi_value names, encoder_state *state) {
   csv_columns *columns = &state->columns;
@@ -57,7 +62,7 @@ static int read_names(napi_env env, napi_value names, encoder_state *state) {
     napi_value name;
     napi_valuetype type;
     size_t length = 0;
-    if (napi_get_element(env, names, i, &name) != napi_ok || napi_typeof(env, name, &type) != napi_ok) return 0;
+    if (!read_name_element(env, names, i, &name, &type)) return 0;
     if (type == napi_null) continue;
     if (type != napi_string || napi_get_value_string_utf8(env, name, NULL, 0, &length) != napi_ok) return 0;
     total += length + 1;
@@ -69,7 +74,7 @@ static int read_names(napi_env env, napi_value names, encoder_state *state) {
     napi_value name;
     napi_valuetype type;
     size_t length = 0;
-    if (napi_get_element(env, names, i, &name) != napi_ok || napi_typeof(env, name, &type) != napi_ok) return 0;
+    if (!read_name_element(env, names, i, &name, &type)) return 0;
     if (type == napi_null) continue;
     if (napi_get_value_string_utf8(env, name, (char *)at, total + 1 - (size_t)(at - state->name_bytes), &length) != napi_ok) return 0;
     columns->names[i] = at;
