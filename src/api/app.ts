@@ -8,7 +8,7 @@ import { createTokenAuthenticator } from '../accounts/api-tokens.js';
 import type { AppDeps } from './app-deps.js';
 import { registerAuth } from './auth.js';
 import { registerBodyParsers } from './body-parsers.js';
-import { createErrorHandler, handleNotFound } from './errors.js';
+import { createErrorHandler, echoRequestId, handleNotFound } from './errors.js';
 import { createLoggerOptions } from './logging.js';
 import { createRequestLogger } from './request-logger.js';
 import { EXTENSION_TAG } from './schemas.js';
@@ -41,14 +41,11 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(createErrorHandler(deps.config.maxBodyBytes));
   app.setNotFoundHandler(handleNotFound);
-  // Hooks here run on every request: callback style (no promise per request) and as few as may be.
-  app.addHook('onSend', (request, reply, payload, done) => {
-    void reply.header('x-request-id', request.id);
-    done(null, payload);
-  });
   registerBodyParsers(app);
   app.addHook('onRoute', addEmptyBodyDefault);
-  registerAuth(app, createTokenAuthenticator(deps.store, deps.clock));
+  // The request id goes back in the route's first hook (the token check's, on most routes), so
+  // that a request runs no hook for it alone; the not-found handler echoes it itself.
+  registerAuth(app, createTokenAuthenticator(deps.store, deps.clock), echoRequestId);
   await registerOpenApi(app);
 
   await app.register(createHealthRoutes(deps));

@@ -101,6 +101,12 @@ export function createErrorHandler(bodyLimitBytes: number) {
   };
 }
 
+/** Every answer carries its request's id (the client's X-Request-Id, else ours), for support. */
+export function echoRequestId(request: FastifyRequest, reply: FastifyReply): void {
+  void reply.header('x-request-id', request.id);
+}
+
 export function handleNotFound(request: FastifyRequest, reply: FastifyReply): void {
+  echoRequestId(request, reply);
   void reply.status(404).send(renderErrorBody(404, 'NotFound', `Not found: ${request.method} ${request.url.split('?')[0]}.`));
 }

@@ -110,6 +110,25 @@ describe('API basics', () => {
     expect(response.body.name).toBe('Custom scraper (1)');
   });
 
+  it('answers every request with its request id: routes, public routes, 401s, 404s and body errors', async () => {
+    server = await startTestServer();
+    const cases: Array<[string, string, unknown, Record<string, string>, number]> = [
+      ['GET', '/v1/me', undefined, {}, 200],
+      ['GET', '/healthz', undefined, { authorization: '' }, 200],
+      ['GET', '/openapi.json', undefined, { authorization: '' }, 200],
+      ['GET', '/v1/me', undefined, { authorization: 'Token wrong-token' }, 401],
+      ['GET', '/v1/no-such-path', undefined, {}, 404],
+      ['POST', '/v1/squids', '{"name": ', { 'content-type': 'application/json' }, 400],
+    ];
+    for (const [method, path, body, headers, status] of cases) {
+      const given = await server.request(method, path, body, { ...headers, 'x-request-id': `req-${status}-${path}` });
+      expect(given.status, `${method} ${path}`).toBe(status);
+      expect(given.headers.get('x-request-id'), `${method} ${path}`).toBe(`req-${status}-${path}`);
+      const generated = await server.request(method, path, body, headers);
+      expect(generated.headers.get('x-request-id'), `${method} ${path}`).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    }
+  });
+
   it('echoes a request id and logs it on every line, never the token', async () => {
     const lines: string[] = [];
     const stream = new Writable({
