@@ -1,5 +1,6 @@
 // The prepared-statement cache behind the SQLite store: one Statement per SQL text, a fresh one
 // while the cached one is being iterated, a bounded number kept.
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,8 +69,22 @@ describe('SQLite statement cache', () => {
     createStatementCache(raw).close();
     expect(raw.open).toBe(false);
   });
-  describe('answers kept while the database is unchanged', () => {
+  // Rollback journal (SQLite's default): the version is data_version and total_changes(). WAL
+  // (the store's mode): the wal-index header in the -shm file.
+  for (const [journalMode, source] of [['delete', 'data_version'], ['wal', 'wal-index']] as const) {
+  describe(`answers kept while the database is unchanged (journal_mode ${journalMode})`, () => {
     const SQL = `${KEPT_WHILE_UNCHANGED}select n from t where n >= ? order by n`;
+    beforeEach(() => {
+      raw.pragma(`journal_mode = ${journalMode}`);
+    });
+
+    it(`learns of changes from ${source}`, () => {
+      const cache = createStatementCache(raw);
+      expect(cache.versionSource()).toBe('unknown');
+      cache.prepare(SQL).all(2);
+      cache.prepare(SQL).all(2);
+      expect(cache.versionSource()).toBe(source);
+    });
 
     it('keeps an answer from the second read of the same parameters, and gives the same frozen rows', () => {
       const statement = createStatementCache(raw).prepare(SQL);
@@ -115,5 +130,45 @@ describe('SQLite statement cache', () => {
       raw.exec('rollback');
       expect(statement.all(2)).toEqual([{ n: 2 }, { n: 3 }]);
     });
+
+    it('reads again after another process commits', () => {
+      const statement = createStatementCache(raw).prepare(SQL);
+      statement.all(2);
+      const kept = statement.all(2);
+      expect(statement.all(2)).toBe(kept);
+      const script = `const D = require('better-sqlite3'); const db = new D(process.argv[1]); db.exec('insert into t values (6)'); db.close();`;
+      execFileSync(process.execPath, ['-e', script, join(dir, 'cache.db')], { cwd: process.cwd() });
+      expect(statement.all(2)).toEqual([{ n: 2 }, { n: 3 }, { n: 6 }]);
+    });
+
+    it('reads again after a checkpoint and a commit that starts the log over', () => {
+      const statement = createStatementCache(raw).prepare(SQL);
+      statement.all(2);
+      statement.all(2);
+      const other = new Sqlite(join(dir, 'cache.db'));
+      try {
+        other.pragma('wal_checkpoint(TRUNCATE)');
+        expect(statement.all(2)).toEqual([{ n: 2 }, { n: 3 }]);
+        other.exec('update t set n = 7 where n = 3');
+      } finally {
+        other.close();
+      }
+      expect(statement.all(2)).toEqual([{ n: 2 }, { n: 7 }]);
+    });
+
+    it('reads again after each of many commits by another connection, never an older answer', () => {
+      const statement = createStatementCache(raw).prepare(`${KEPT_WHILE_UNCHANGED}select count(*) as c from t where n >= ?`);
+      const other = new Sqlite(join(dir, 'cache.db'));
+      try {
+        for (let i = 0; i < 50; i += 1) {
+          other.exec('insert into t values (100)');
+          expect(statement.all(0)).toEqual([{ c: 4 + i }]);
+          expect(statement.all(0)).toEqual([{ c: 4 + i }]);
+        }
+      } finally {
+        other.close();
+      }
+    });
   });
+  }
 });

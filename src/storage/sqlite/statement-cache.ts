@@ -7,6 +7,7 @@
 // answers kept, and given again while the database is unchanged: see keepAnswers.
 import type SqliteDatabase from 'better-sqlite3';
 import { KEPT_WHILE_UNCHANGED, ROWS_AS_ARRAYS } from '../kysely/dialect-ops.js';
+import { createDatabaseVersionReader, type DatabaseVersion, type DatabaseVersionReader } from './database-version.js';
 
 /** Distinct SQL texts kept; more than the store's queries, so the LRU only trims ad-hoc ones. */
 export const DEFAULT_STATEMENT_CACHE_SIZE = 500;
@@ -20,6 +21,8 @@ export const DEFAULT_KEPT_ANSWERS = 1000;
 /** The part of better-sqlite3's Database that Kysely's SqliteDialect uses. */
 export interface CachingSqliteDatabase {
   prepare(sql: string): SqliteDatabase.Statement;
+  /** Where kept answers learn that the database changed (see database-version.ts). */
+  versionSource(): ReturnType<DatabaseVersionReader['source']>;
   close(): void;
 }
 
@@ -30,7 +33,8 @@ export function createStatementCache(
 ): CachingSqliteDatabase {
   // A Map iterates in insertion order: re-inserting on a hit makes its first key the least recently used.
   const statements = new Map<string, SqliteDatabase.Statement>();
-  const readVersion = createVersionReader(raw);
+  const version = createDatabaseVersionReader(raw);
+  const readVersion = (): DatabaseVersion | null => version.read();
   const compile = (sql: string): SqliteDatabase.Statement => {
     const statement = raw.prepare(sql);
     if (sql.startsWith(ROWS_AS_ARRAYS)) statement.raw(true);
@@ -55,35 +59,17 @@ export function createStatementCache(
       }
       return statement;
     },
+    versionSource: () => version.source(),
     close() {
       statements.clear();
+      version.close();
       raw.close();
     },
   };
 }
 
-/**
- * What the database looks like to this connection, as two counters: `data_version` moves when
- * another connection (of this process or another) has committed, total_changes() when this one
- * has changed a row. While neither moved, a read answers what it answered before. null inside
- * a transaction: its changes may yet be rolled back (which total_changes() does not undo).
- */
-type VersionReader = () => string | null;
-
-function createVersionReader(raw: SqliteDatabase.Database): VersionReader {
-  let statements: { dataVersion: SqliteDatabase.Statement; totalChanges: SqliteDatabase.Statement } | null = null;
-  return () => {
-    if (raw.inTransaction) return null;
-    statements ??= {
-      dataVersion: raw.prepare('pragma data_version').pluck(true),
-      totalChanges: raw.prepare('select total_changes()').pluck(true),
-    };
-    return `${String(statements.dataVersion.get())}:${String(statements.totalChanges.get())}`;
-  };
-}
-
 interface KeptAnswer {
-  version: string;
+  version: DatabaseVersion;
   rows: readonly unknown[];
 }
 
@@ -97,7 +83,7 @@ interface KeptAnswer {
  * parameters, each once (a client walking thousands of squids), then cost no version read and
  * keep no rows, which would outlive the young generation and make for costly full collections.
  */
-function keepAnswers(statement: SqliteDatabase.Statement, readVersion: VersionReader, maxKept: number): SqliteDatabase.Statement {
+function keepAnswers(statement: SqliteDatabase.Statement, readVersion: () => DatabaseVersion | null, maxKept: number): SqliteDatabase.Statement {
   // Only `all` (what Kysely reads rows with) is replaced, on this instance: the statement stays
   // better-sqlite3's for everything else (iterate, run, busy).
   const read = statement.all.bind(statement);
