@@ -1,6 +1,9 @@
 // bench:api: autocannon against GET /v1/squids/{id} and POST /v1/delivery?squid=ID, beside a bare
-// Fastify "hello" server (its own process, same connections and duration) as the ceiling. On
-// Linux it also gives each server's CPU time per request, the steadier figure on a busy machine.
+// Fastify "hello" server (its own process, same connections and duration) as the ceiling. The
+// ceiling and the GET are measured in alternating rounds, both servers running throughout, so
+// that the machine's speed drifting over a minute (it does, by up to a third, on this shared VM)
+// moves both sides of each round's ratio alike; the figures are the rounds' medians. On Linux it
+// also gives each server's CPU time per request.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SHARED_ARGS, SHARED_USAGE, readSharedOptions, runBenchmark, startBenchServer } from './lib/bench-server.js';
@@ -12,10 +15,11 @@ import { EMBEDDED_BUCKET } from './lib/squidship-process.js';
 import { formatRate, formatRatio, printTable } from './lib/table.js';
 import { writeResults } from './lib/results-file.js';
 
-const USAGE = `npm run bench:api -- [--connections N] [--duration-s N] [--warm-up-s N]
+const USAGE = `npm run bench:api -- [--connections N] [--duration-s N] [--warm-up-s N] [--rounds N]
   --connections N   concurrent connections (default 20)
-  --duration-s N    seconds measured per endpoint (default 10)
-  --warm-up-s N     unrecorded seconds before each (default 2)
+  --duration-s N    seconds measured per endpoint and round (default 5)
+  --warm-up-s N     unrecorded seconds before each endpoint's first round (default 2)
+  --rounds N        alternating rounds of the ceiling and GET /v1/squids/{id} (default 5)
 ${SHARED_USAGE}`;
 
 runBenchmark(async () => {
@@ -23,22 +27,40 @@ runBenchmark(async () => {
     options: {
       ...SHARED_ARGS,
       connections: { type: 'string', default: '20' },
-      'duration-s': { type: 'string', default: '10' },
+      'duration-s': { type: 'string', default: '5' },
       'warm-up-s': { type: 'string', default: '2' },
+      rounds: { type: 'string', default: '5' },
     },
   });
   if (values.help) return void process.stdout.write(`${USAGE}\n`);
   const options = readSharedOptions(values);
-  const [connections, durationS, warmUpS] = [Number(values.connections), Number(values['duration-s']), Number(values['warm-up-s'])];
-  if (![connections, durationS].every((n) => Number.isSafeInteger(n) && n > 0) || !(warmUpS >= 0)) {
-    throw new Error('--connections and --duration-s take whole numbers above 0, --warm-up-s 0 or more');
+  const [connections, durationS, warmUpS, rounds] = [Number(values.connections), Number(values['duration-s']), Number(values['warm-up-s']), Number(values.rounds)];
+  if (![connections, durationS, rounds].every((n) => Number.isSafeInteger(n) && n > 0) || !(warmUpS >= 0)) {
+    throw new Error('--connections, --duration-s and --rounds take whole numbers above 0, --warm-up-s 0 or more');
   }
-  const ceiling = await measureCeiling(connections, durationS, warmUpS);
-  const squidship = await measureSquidship(options, connections, durationS, warmUpS);
-  await report({ options: { ...options, connections, durationS, warmUpS }, ceiling, ...squidship });
+  const hello = await startCeiling();
+  try {
+    const squidship = await measureAlternating(options, hello, { connections, durationS, warmUpS, rounds });
+    await report({ options: { ...options, connections, durationS, warmUpS, rounds }, ...squidship });
+  } finally {
+    await hello.stop();
+  }
 });
 
-async function measureCeiling(connections: number, durationS: number, warmUpS: number): Promise<LoadFigures> {
+interface LoadSettings {
+  connections: number;
+  durationS: number;
+  warmUpS: number;
+  rounds: number;
+}
+
+interface Ceiling {
+  pid: number;
+  url: string;
+  stop(): Promise<unknown>;
+}
+
+async function startCeiling(): Promise<Ceiling> {
   const port = await findFreePort();
   const hello = await startChildServer({
     label: 'fastify-hello',
@@ -48,24 +70,28 @@ async function measureCeiling(connections: number, durationS: number, warmUpS: n
     cwd: REPO_ROOT,
     readyUrl: `http://127.0.0.1:${port}/`,
   });
-  try {
-    process.stdout.write(`ceiling: bare Fastify hello, ${connections} connections, ${durationS} s ...\n`);
-    return await measureLoad({ label: 'bare Fastify GET / (ceiling)', url: `http://127.0.0.1:${port}/` }, connections, durationS, warmUpS, cpuPid(hello.pid));
-  } finally {
-    await hello.stop();
-  }
+  return { pid: hello.pid, url: `http://127.0.0.1:${port}/`, stop: () => hello.stop() };
 }
 
-async function measureSquidship(options: ReturnType<typeof readSharedOptions>, connections: number, durationS: number, warmUpS: number) {
+async function measureAlternating(options: ReturnType<typeof readSharedOptions>, hello: Ceiling, settings: LoadSettings) {
+  const { connections, durationS, warmUpS, rounds } = settings;
   const server = await startBenchServer(options);
   try {
     const squidId = await server.client.createSquid(`bench api ${Date.now()}`);
     await server.client.configureS3Delivery(squidId, EMBEDDED_BUCKET, 'bench');
     const headers = { authorization: `Token ${server.squidship.token}`, 'content-type': 'application/json' };
     const base = server.squidship.baseUrl;
-    process.stdout.write(`Squidship GET /v1/squids/{id} (${server.databaseLabel}) ...\n`);
     const pid = cpuPid(server.squidship.pid);
-    const getSquid = await measureLoad({ label: 'GET /v1/squids/{id}', url: `${base}/v1/squids/${squidId}`, headers }, connections, durationS, warmUpS, pid);
+    const ceilingTarget = { label: 'bare Fastify GET / (ceiling)', url: hello.url };
+    const getTarget = { label: 'GET /v1/squids/{id}', url: `${base}/v1/squids/${squidId}`, headers };
+    const ceilingRounds: LoadFigures[] = [];
+    const getRounds: LoadFigures[] = [];
+    for (let round = 0; round < rounds; round += 1) {
+      const warm = round === 0 ? warmUpS : 0;
+      process.stdout.write(`round ${round + 1}/${rounds}: bare Fastify hello, then Squidship GET /v1/squids/{id} (${server.databaseLabel}), ${connections} connections, ${durationS} s each ...\n`);
+      ceilingRounds.push(await measureLoad(ceilingTarget, connections, durationS, warm, cpuPid(hello.pid)));
+      getRounds.push(await measureLoad(getTarget, connections, durationS, warm, pid));
+    }
     process.stdout.write('Squidship POST /v1/delivery?squid=ID ...\n');
     const body = JSON.stringify({ s3_fields: { bucket: EMBEDDED_BUCKET, is_active: true, target_path: 'bench' } });
     const postDelivery = await measureLoad(
@@ -75,10 +101,32 @@ async function measureSquidship(options: ReturnType<typeof readSharedOptions>, c
       warmUpS,
       pid,
     );
-    return { database: server.databaseLabel, getSquid, postDelivery };
+    return { database: server.databaseLabel, ceilingRounds, getRounds, postDelivery };
   } finally {
     await server.stop();
   }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** One row of figures for several rounds: each figure's median, the counts summed. */
+function medianFigures(rounds: LoadFigures[]): LoadFigures {
+  const cpu = rounds.map((f) => f.serverCpuUsPerRequest);
+  return {
+    label: rounds[0]!.label,
+    requestsPerS: median(rounds.map((f) => f.requestsPerS)),
+    latencyP50Ms: median(rounds.map((f) => f.latencyP50Ms)),
+    latencyP99Ms: median(rounds.map((f) => f.latencyP99Ms)),
+    requests: rounds.reduce((sum, f) => sum + f.requests, 0),
+    non2xx: rounds.reduce((sum, f) => sum + f.non2xx, 0),
+    errors: rounds.reduce((sum, f) => sum + f.errors, 0),
+    timeouts: rounds.reduce((sum, f) => sum + f.timeouts, 0),
+    serverCpuUsPerRequest: cpu.some((c) => c === null) ? null : median(cpu as number[]),
+  };
 }
 
 /** The pid whose CPU time measureLoad reads: Linux only (/proc). */
@@ -89,22 +137,26 @@ function cpuPid(pid: number): number | null {
 interface Report {
   options: Record<string, unknown>;
   database: string;
-  ceiling: LoadFigures;
-  getSquid: LoadFigures;
+  ceilingRounds: LoadFigures[];
+  getRounds: LoadFigures[];
   postDelivery: LoadFigures;
 }
 
-async function report(figures: Report): Promise<void> {
-  const { ceiling } = figures;
+async function report(measured: Report): Promise<void> {
+  const ceiling = medianFigures(measured.ceilingRounds);
+  const figures = { ...measured, ceiling, getSquid: medianFigures(measured.getRounds) };
   const ratio = (f: LoadFigures): number => f.requestsPerS / ceiling.requestsPerS;
+  // Each round's ratio (its GET over its own ceiling), to show how far the rounds agree.
+  const roundRatios = measured.getRounds.map((f, i) => f.requestsPerS / measured.ceilingRounds[i]!.requestsPerS);
   const cpu = (f: LoadFigures): string => (f.serverCpuUsPerRequest === null ? 'n/a' : `${f.serverCpuUsPerRequest.toFixed(1)} µs`);
   const row = (f: LoadFigures, target: string) =>
     [f.label, formatRate(f.requestsPerS, 'req/s'), `${f.latencyP50Ms.toFixed(1)} ms`, `${f.latencyP99Ms.toFixed(1)} ms`, String(f.non2xx + f.errors + f.timeouts), cpu(f), formatRatio(ratio(f)), target] as const;
   printTable(
-    `bench:api, ${String(figures.options.connections)} connections, ${String(figures.options.durationS)} s each, ${figures.database}`,
+    `bench:api, ${String(figures.options.connections)} connections, ${String(figures.options.durationS)} s each, medians of ${String(figures.options.rounds)} alternating rounds, ${figures.database}`,
     ['endpoint', 'requests/s', 'p50', 'p99', 'non-2xx+errors', 'server CPU/req', 'vs ceiling', 'target'],
     [row(ceiling, ''), row(figures.getSquid, '>= 0.5x'), row(figures.postDelivery, '')],
   );
+  process.stdout.write(`GET /v1/squids/{id} over the ceiling, round by round: ${roundRatios.map((r) => formatRatio(r)).join(' ')}\n`);
   for (const f of [ceiling, figures.getSquid, figures.postDelivery]) {
     if (f.non2xx + f.errors + f.timeouts > 0) process.stdout.write(`warning: ${f.label} had ${f.non2xx} non-2xx answers, ${f.errors} errors, ${f.timeouts} timeouts\n`);
   }
@@ -114,6 +166,6 @@ async function report(figures: Report): Promise<void> {
     f.serverCpuUsPerRequest === null || ceiling.serverCpuUsPerRequest === null ? null : ceiling.serverCpuUsPerRequest / f.serverCpuUsPerRequest;
   await writeResults(`api-${String(figures.options.db)}`, {
     ...figures,
-    derived: { getSquidRatio: ratio(figures.getSquid), postDeliveryRatio: ratio(figures.postDelivery), getSquidCpuRatio: cpuRatio(figures.getSquid) },
+    derived: { getSquidRatio: ratio(figures.getSquid), getSquidRoundRatios: roundRatios, postDeliveryRatio: ratio(figures.postDelivery), getSquidCpuRatio: cpuRatio(figures.getSquid) },
   });
 }
