@@ -14,7 +14,7 @@ async function readApart(store: Store, accountId: string, squidId: string) {
   return { squid, lastRun, totalRuns, destinations: await store.listDestinations(squidId) };
 }
 
-describeEachDialect('store: squid summary', (getStore) => {
+describeEachDialect('store: squid summary', (getStore, getTemp) => {
   it('reads a squid without runs or destinations', async () => {
     const store = getStore();
     const { account, squid } = await createAccountWithSquid(store);
@@ -45,6 +45,20 @@ describeEachDialect('store: squid summary', (getStore) => {
     const other = await createAccountWithSquid(store, 'other');
     expect(await store.getSquidSummary(other.account.id, squid.id)).toBeNull();
     expect(await store.getSquidSummary(other.account.id, '0'.repeat(32))).toBeNull();
+  });
+
+  it('answers at once, where the store can, what getSquidSummary answers (SQLite; PostgreSQL always waits)', async () => {
+    const store = getStore();
+    const { account, squid } = await createAccountWithSquid(store);
+    await store.putDestination(squid.id, 's3', true, s3Config({ bucket: 'now' }), 300);
+    expect(store.getSquidSummaryNow === undefined).toBe(getTemp().dialect === 'postgres');
+    if (store.getSquidSummaryNow === undefined) return;
+    const now = store.getSquidSummaryNow(account.id, squid.id);
+    expect(now).toEqual(await store.getSquidSummary(account.id, squid.id));
+    expect(now?.destinations.map((d) => d.config.bucket)).toEqual(['now']);
+    expect(store.getSquidSummaryNow(account.id, '0'.repeat(32))).toBeNull();
+    await store.updateSquid(account.id, squid.id, { name: 'renamed' });
+    expect(store.getSquidSummaryNow(account.id, squid.id)?.squid.name).toBe('renamed');
   });
 });
 

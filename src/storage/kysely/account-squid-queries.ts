@@ -11,7 +11,7 @@ type AccountSquidMethods = Pick<
   Store,
   | 'createAccount' | 'findAccountByName' | 'addApiToken' | 'findAccountByTokenHash'
   | 'createSquid' | 'getSquid' | 'getSquidById' | 'listSquids' | 'listSquidNamesStartingWith'
-  | 'updateSquid' | 'deleteSquid' | 'getLastRun' | 'getSquidSummary' | 'putDestination' | 'listDestinations'
+  | 'updateSquid' | 'deleteSquid' | 'getLastRun' | 'getSquidSummary' | 'getSquidSummaryNow' | 'putDestination' | 'listDestinations'
 >;
 
 function duplicateSquid(name: string, cause: unknown): AppError {
@@ -25,7 +25,7 @@ function duplicateSquid(name: string, cause: unknown): AppError {
 export function createAccountSquidMethods({ ops, db, secretBox: box }: StoreContext): AccountSquidMethods {
   // Destination reads decrypt through a memo: every squid view opens its S3 config.
   const secretBox = createDecryptCache(box);
-  const getSquidSummary = createSquidSummaryReader(db, createConfigCache(box), ops.readNow);
+  const squidSummaries = createSquidSummaryReader(db, createConfigCache(box), ops.readNow);
   const getSquid: Store['getSquid'] = async (accountId, squidId) => {
     const row = await db.selectFrom('squids').selectAll().where('id', '=', squidId).where('account_id', '=', accountId).executeTakeFirst();
     return row === undefined ? null : toSquid(row);
@@ -156,7 +156,8 @@ export function createAccountSquidMethods({ ops, db, secretBox: box }: StoreCont
       ]);
       return { run: last === undefined ? null : toRun(last), totalRuns: Number(count.total) };
     },
-    getSquidSummary,
+    getSquidSummary: squidSummaries.read,
+    getSquidSummaryNow: ops.readNow === undefined ? undefined : squidSummaries.readNow,
 
     async putDestination(squidId, kind, isActive, config, nowMs) {
       const values = { is_active: toDbBool(isActive), config: sealConfig(secretBox, config), updated_at: nowMs };

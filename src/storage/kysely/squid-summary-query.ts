@@ -52,7 +52,11 @@ export type OpenConfig = (sealed: string) => S3DestinationConfig;
 /** Kept rows arrays whose summaries are kept: as many as the statement cache keeps answers. */
 const MAPPED_SUMMARIES = 1000;
 
-export type ReadSquidSummary = (accountId: string, squidId: string) => Promise<SquidSummary | null>;
+export interface SquidSummaryReader {
+  read(accountId: string, squidId: string): Promise<SquidSummary | null>;
+  /** The same answer without waiting; undefined when it needs to (see Store.getSquidSummaryNow). */
+  readNow(accountId: string, squidId: string): SquidSummary | null | undefined;
+}
 
 /**
  * The summary read for one database; its SQL is compiled for that database's dialect on first
@@ -60,18 +64,12 @@ export type ReadSquidSummary = (accountId: string, squidId: string) => Promise<S
  * unchanged: their summary is mapped once and frozen too, so that such a squid read again is
  * the same object (the API keeps its JSON by it). Other rows give a summary of the caller's own.
  */
-export function createSquidSummaryReader(db: Kysely<Database>, openConfig: OpenConfig, readNow?: DialectOps['readNow']): ReadSquidSummary {
+export function createSquidSummaryReader(db: Kysely<Database>, openConfig: OpenConfig, readNow?: DialectOps['readNow']): SquidSummaryReader {
   let summarySql: string | null = null;
   // Summaries of the last kept rows arrays, by identity (a Map, not a WeakMap: ephemerons cost
   // every garbage collection a little, and this one is bounded anyway).
   const mapped = new Map<readonly unknown[], SquidSummary>();
-  return async (accountId, squidId) => {
-    summarySql ??= compileSummarySql(db);
-    const parameters = [squidId, accountId];
-    const rows = (readNow?.(summarySql, parameters) ??
-      (await db.executeQuery<SummaryValues | Record<string, unknown>>(CompiledQuery.raw(summarySql, parameters))).rows) as Array<
-      SummaryValues | Record<string, unknown>
-    >;
+  const summarise = (accountId: string, squidId: string, rows: Array<SummaryValues | Record<string, unknown>>): SquidSummary | null => {
     if (rows.length === 0) return null;
     if (!Object.isFrozen(rows)) return toSummary(squidId, accountId, rows.map(toValues), openConfig);
     let summary = mapped.get(rows);
@@ -81,6 +79,20 @@ export function createSquidSummaryReader(db: Kysely<Database>, openConfig: OpenC
       if (mapped.size > MAPPED_SUMMARIES) mapped.delete(mapped.keys().next().value as readonly unknown[]);
     }
     return summary;
+  };
+  const now = (accountId: string, squidId: string): SquidSummary | null | undefined => {
+    summarySql ??= compileSummarySql(db);
+    const rows = readNow?.(summarySql, [squidId, accountId]);
+    return rows === undefined || rows === null ? undefined : summarise(accountId, squidId, rows as Array<SummaryValues | Record<string, unknown>>);
+  };
+  return {
+    readNow: now,
+    async read(accountId, squidId) {
+      const answered = now(accountId, squidId);
+      if (answered !== undefined) return answered;
+      const rows = (await db.executeQuery<SummaryValues | Record<string, unknown>>(CompiledQuery.raw(summarySql!, [squidId, accountId]))).rows;
+      return summarise(accountId, squidId, rows as Array<SummaryValues | Record<string, unknown>>);
+    },
   };
 }
 
