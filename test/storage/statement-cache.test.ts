@@ -131,6 +131,18 @@ describe('SQLite statement cache', () => {
       expect(statement.all(2)).toEqual([{ n: 2 }, { n: 3 }]);
     });
 
+    it('keeps answers apart for parameter lists that differ only where NUL characters fall', () => {
+      raw.exec("create table pairs (a text, b text)");
+      raw.prepare('insert into pairs values (?, ?)').run('a\0b', 'c');
+      const statement = createStatementCache(raw).prepare(`${KEPT_WHILE_UNCHANGED}select count(*) as c from pairs where a = ? and b = ?`);
+      for (let i = 0; i < 3; i += 1) {
+        expect(statement.all('a\0b', 'c')).toEqual([{ c: 1 }]);
+        expect(statement.all(['a', 'b\0c'])).toEqual([{ c: 0 }]);
+        expect(statement.all('a', 'b')).toEqual([{ c: 0 }]);
+        expect(statement.all(['a\0b', 'c'])).toEqual([{ c: 1 }]);
+      }
+    });
+
     it('reads again after another process commits', () => {
       const statement = createStatementCache(raw).prepare(SQL);
       statement.all(2);
