@@ -128,7 +128,8 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
       // One read for the squid and everything its view shows: this is the API's busiest route.
       // Not an async function: when the store can answer at once (SQLite), the answer goes out
       // without a promise (Fastify sends what a handler returns; a throw is its error).
-      const [accountId, squidId] = [requireAccount(request).id, request.params.id.toLowerCase()];
+      const accountId = requireAccount(request).id;
+      const squidId = request.params.id.toLowerCase();
       const now = store.getSquidSummaryNow?.(accountId, squidId);
       if (now !== undefined) return answerSquid(reply, now);
       return store.getSquidSummary(accountId, squidId).then((summary) => answerSquid(reply, summary));

@@ -80,9 +80,9 @@ export function createSquidSummaryReader(db: Kysely<Database>, openConfig: OpenC
     }
     return summary;
   };
+  const summaryText = (): string => (summarySql ??= compileSummarySql(db));
   const now = (accountId: string, squidId: string): SquidSummary | null | undefined => {
-    summarySql ??= compileSummarySql(db);
-    const rows = readNow?.(summarySql, [squidId, accountId]);
+    const rows = readNow?.(summaryText(), [squidId, accountId]);
     return rows === undefined || rows === null ? undefined : summarise(accountId, squidId, rows as Array<SummaryValues | Record<string, unknown>>);
   };
   return {
@@ -90,7 +90,7 @@ export function createSquidSummaryReader(db: Kysely<Database>, openConfig: OpenC
     async read(accountId, squidId) {
       const answered = now(accountId, squidId);
       if (answered !== undefined) return answered;
-      const rows = (await db.executeQuery<SummaryValues | Record<string, unknown>>(CompiledQuery.raw(summarySql!, [squidId, accountId]))).rows;
+      const rows = (await db.executeQuery<SummaryValues | Record<string, unknown>>(CompiledQuery.raw(summaryText(), [squidId, accountId]))).rows;
       return summarise(accountId, squidId, rows as Array<SummaryValues | Record<string, unknown>>);
     },
   };
