@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { SHARED_ARGS, SHARED_USAGE, readSharedOptions, runBenchmark, startBenchServer, type BenchServer } from './lib/bench-server.js';
 import { settleDisk } from './lib/settle-disk.js';
 import { AWS_CLI, isAwsCliInstalled, timeAwsCopy, timeAwsStartup } from './lib/aws-cli.js';
+import { startCpuMeter } from './lib/process-cpu.js';
 import { readProcessMemory, startMemorySampler, type MemoryReport } from './lib/process-memory.js';
 import { writeNdjsonFile } from './lib/row-generator.js';
 import { downloadObject, headObject, objectUrl } from './lib/s3-object.js';
@@ -27,8 +28,10 @@ const MIB = 1024 * 1024;
 const POLL_MS = 250;
 
 interface IngestFigures { ms: number; rows: number; bodyBytes: number; memory: MemoryReport }
-interface DeliveryFigures { completeMs: number; ms: number; polledMs: number; delivery: DeliveryView; objectBytes: number; memory: MemoryReport }
-interface ReferenceFigures { awsMs: number; awsStartupMs: number; bytes: number }
+/** CPU milliseconds over a phase: Squidship's server and the embedded s3rver (its child). */
+interface PhaseCpu { serverMs: number; s3rverMs: number }
+interface DeliveryFigures { completeMs: number; ms: number; polledMs: number; delivery: DeliveryView; objectBytes: number; memory: MemoryReport; cpu: PhaseCpu }
+interface ReferenceFigures { awsMs: number; awsCpuMs: number; awsStartupMs: number; bytes: number; s3rverCpuMs: number }
 
 runBenchmark(async () => {
   const { values } = parseArgs({
@@ -90,6 +93,7 @@ async function measureIngest(server: BenchServer, runId: string, input: string, 
 async function measureDelivery(server: BenchServer, runId: string, timeoutMs: number): Promise<DeliveryFigures> {
   process.stdout.write('completing the run and waiting for the delivery ...\n');
   const sampler = await startMemorySampler(server.squidship.pid);
+  const cpuMeter = await startCpuMeter(server.squidship.pid);
   const sentAt = performance.now();
   await server.client.completeRun(runId);
   const answeredAt = performance.now();
@@ -97,13 +101,17 @@ async function measureDelivery(server: BenchServer, runId: string, timeoutMs: nu
   const delivery = await waitForDelivery(server.client, runId, answeredAt + timeoutMs);
   const polledMs = performance.now() - answeredAt;
   const memory = await sampler.stop();
+  const cpu = await cpuMeter.read();
   const endedAtMs = delivery.attempts.at(-1)?.endedAtMs ?? null;
   if (endedAtMs === null) throw new Error('the succeeded delivery has no attempt with an end time');
   const head = await headObject(objectUrl(server.squidship.s3Endpoint, delivery.bucket || EMBEDDED_BUCKET, delivery.key));
   if (head === null) throw new Error(`the delivery succeeded but ${delivery.key} is not in the bucket`);
   const run = await server.client.getRun(runId);
   if (run.status !== 'done') throw new Error(`the run is ${String(run.status)} after its delivery succeeded`);
-  return { completeMs: answeredAt - sentAt, ms: endedAtMs - answeredAtEpochMs, polledMs, delivery, objectBytes: head.bytes, memory };
+  return {
+    completeMs: answeredAt - sentAt, ms: endedAtMs - answeredAtEpochMs, polledMs, delivery, objectBytes: head.bytes, memory,
+    cpu: { serverMs: cpu.selfMs, s3rverMs: cpu.childrenMs },
+  };
 }
 
 async function waitForDelivery(client: SquidshipClient, runId: string, deadline: number): Promise<DeliveryView> {
@@ -128,11 +136,13 @@ async function measureReference(server: BenchServer, delivery: DeliveryFigures, 
   const bytes = await downloadObject(objectUrl(s3Endpoint, bucket, delivery.delivery.key), file);
   process.stdout.write(`reference: aws s3 cp of the same ${formatMib(bytes)} ...\n`);
   await settleDisk(server.databaseUrl);
-  const awsStartupMs = await timeAwsStartup();
-  const awsMs = await timeAwsCopy(file, `s3://${bucket}/bench-ref/${basename(file)}`, s3Endpoint);
+  const awsStartup = await timeAwsStartup();
+  const cpuMeter = await startCpuMeter(server.squidship.pid);
+  const aws = await timeAwsCopy(file, `s3://${bucket}/bench-ref/${basename(file)}`, s3Endpoint);
+  const s3rverCpuMs = (await cpuMeter.read()).childrenMs;
   const copied = await headObject(objectUrl(s3Endpoint, bucket, `bench-ref/${basename(file)}`));
   if (copied?.bytes !== bytes) throw new Error(`aws s3 cp left ${String(copied?.bytes)} bytes, expected ${bytes}`);
-  return { awsMs, awsStartupMs, bytes };
+  return { awsMs: aws.ms, awsCpuMs: aws.cpuMs, awsStartupMs: awsStartup.ms, bytes, s3rverCpuMs };
 }
 
 interface Report {
@@ -163,9 +173,13 @@ async function report(figures: Report): Promise<void> {
     ['export+upload: complete -> attempt ended', formatMs(delivery.ms), ''],
     ['export+upload: worker attempt', workerMs === null ? 'n/a' : formatMs(workerMs), ''],
     ['export+upload: MiB/s', formatRate(exportMibPerS, 'MiB/s'), ''],
+    ['export+upload: server CPU', formatMs(delivery.cpu.serverMs), ''],
+    ['export+upload: s3rver CPU', formatMs(delivery.cpu.s3rverMs), ''],
     ['reference: aws s3 cp (same bytes)', reference === null ? 'n/a' : formatMs(reference.awsMs), ''],
     ['reference: aws CLI start-up alone', reference === null ? 'n/a' : formatMs(reference.awsStartupMs), ''],
     ['reference: aws MiB/s', awsMibPerS === null ? 'n/a' : formatRate(awsMibPerS, 'MiB/s'), ''],
+    ['reference: aws CLI CPU', reference === null ? 'n/a' : formatMs(reference.awsCpuMs), ''],
+    ['reference: s3rver CPU', reference === null ? 'n/a' : formatMs(reference.s3rverCpuMs), ''],
     ['ratio Squidship / aws', formatRatio(ratio), '>= 1.0x'],
     ['server RSS: idle', formatMib(figures.idleRssBytes), ''],
     ['server RSS: peak during ingest', formatMib(ingest.memory.peakRssBytes), ''],
