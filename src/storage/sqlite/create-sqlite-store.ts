@@ -12,7 +12,7 @@ import type { IngestRow, Store } from '../store.js';
 import { createKyselyStore } from '../kysely/create-kysely-store.js';
 import type { Database } from '../kysely/database.js';
 import { toHashKey, type DialectOps } from '../kysely/dialect-ops.js';
-import { planSqliteResultTexts, sqliteResultExportOps } from './result-texts-thread-reader.js';
+import { planSqliteResultTexts, sqliteResultExportOps } from './result-export-ops.js';
 import { createStatementCache, type CachingSqliteDatabase } from './statement-cache.js';
 import { MAIN_THREAD_AUTOCHECKPOINT_PAGES, startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 
@@ -139,7 +139,7 @@ export async function createSqliteStore(options: { filePath: string; secretBox: 
     readNow: (text, parameters) => (raw.inTransaction ? null : (statements.prepare(text).all(parameters) as unknown[])),
     ...sqliteResultExportOps(db),
     planResultTextsThread: (runId, { unique, batchSize }) =>
-      planSqliteResultTexts({ filePath: options.filePath, busyTimeoutMs: BUSY_TIMEOUT_MS, runId, unique, batchSize }),
+      planSqliteResultTexts(db, { filePath: options.filePath, busyTimeoutMs: BUSY_TIMEOUT_MS, runId, unique, batchSize }),
     async insertResultRows(_trx, target, rows) {
       // Called inside ops.transaction, which holds the connection: these synchronous
       // statements run on it, inside the open transaction.
