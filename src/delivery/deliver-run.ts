@@ -55,11 +55,13 @@ export async function deliverRun(input: DeliverRunInput): Promise<DeliveredObjec
   const config = delivery.config;
   try {
     const target = resolveS3Target(config, input.s3Defaults);
-    const { chunks, stats } = createRunCsvChunks(store, run, squid);
+    // Each chunk of a large run is one part, sent as it is; the upload holds at most the parts in
+    // flight and the next one.
+    const { lent, stats } = createRunCsvChunks(store, run, squid, { chunkBytes: input.s3.partSizeBytes, chunksHeld: input.s3.queueSize + 1 });
     const uploaded = await uploadObject({
       target,
       key: delivery.objectKey,
-      body: chunks,
+      body: { lent },
       contentType: CSV_CONTENT_TYPE,
       metadata: { 'squidship-run-id': run.id, 'squidship-squid-id': squid.id },
       partSizeBytes: input.s3.partSizeBytes,

@@ -32,81 +32,115 @@ export interface RunCsvStream {
   stats: RunCsvStats;
 }
 
+/** A chunk of a run's CSV, lent: its memory is the chunk's until release() is called. */
+export interface LentCsvChunk {
+  data: Buffer;
+  release(): void;
+}
+
 export interface RunCsvChunks {
-  chunks: AsyncIterable<Buffer>;
+  /** The CSV's chunks in order; each must be released (in any order) for the export to go on. */
+  lent: AsyncIterable<LentCsvChunk>;
   /** Updated as chunks flow; final once the last chunk has been read. */
   stats: RunCsvStats;
 }
 
+export interface RunCsvChunksOptions extends RunCsvStreamOptions {
+  /**
+   * A large run's chunks are exactly this many bytes, the last one less (the S3 upload's part
+   * size: each chunk is then a part, sent as it is).
+   */
+  chunkBytes: number;
+  /** Chunks the reader may hold at once (the parts in flight, and one more): the export waits when they are out. */
+  chunksHeld: number;
+}
+
 /**
- * Rows per store read: one buffer of their texts (about 760 KB for rows of 760 B), which is also
- * one chunk of the stream. Larger batches read no faster (4,000 rows: 10% slower on SQLite).
+ * Rows per store read: one buffer of their texts (about 760 KB for rows of 760 B). Larger
+ * batches read no faster (4,000 rows: 10% slower on SQLite).
  */
 const DEFAULT_BATCH_ROWS = 1000;
 /** About 60 ms of encoding: below that, a thread would save less than it costs to start. */
 const DEFAULT_THREAD_MIN_ROWS = 20_000;
-/** Batches the thread reads and encodes ahead of the upload: enough to keep both threads busy. */
-const BATCHES_AHEAD = 3;
+/** A download's chunks from the export thread: enough to keep a socket busy, little to hold. */
+const DOWNLOAD_CHUNK_BYTES = 1024 * 1024;
+/** Chunks the export thread fills ahead of a download: enough to keep both threads busy. */
+const DOWNLOAD_CHUNKS_AHEAD = 3;
 
 /** A run's CSV as a byte stream whose chunks are the reader's to keep (downloads). */
 export function createRunCsvStream(store: Store, run: Run, squid: Squid, options: RunCsvStreamOptions = {}): RunCsvStream {
-  const { chunks, stats } = createCsvChunks(store, run, squid, options, false);
-  return { stream: Readable.from(chunks, { objectMode: false }), stats };
+  const lent = createLentChunks(store, run, squid, { ...options, chunkBytes: DOWNLOAD_CHUNK_BYTES, chunksHeld: 1 }, DOWNLOAD_CHUNKS_AHEAD);
+  async function* copies(): AsyncGenerator<Buffer> {
+    for await (const chunk of lent.lent) {
+      const copy = Buffer.from(chunk.data);
+      chunk.release();
+      yield copy;
+    }
+  }
+  return { stream: Readable.from(copies(), { objectMode: false }), stats: lent.stats };
 }
 
 /**
- * A run's CSV as chunks that are valid only until the next one is asked for (their memory is
- * then reused), for a reader that copies each chunk at once (the S3 upload copies it into its
- * part buffers). A large run's batches then cost no new memory on this thread: the export
- * thread's buffers go back to it.
+ * A run's CSV as lent chunks (the S3 upload). A large run's come from the export thread's slots,
+ * `chunkBytes` each: the upload sends each as a part without copying it and releases it once S3
+ * has stored it, and the slot goes back to the thread. So no part costs this thread a copy, and
+ * no batch new memory.
  */
-export function createRunCsvChunks(store: Store, run: Run, squid: Squid, options: RunCsvStreamOptions = {}): RunCsvChunks {
-  return createCsvChunks(store, run, squid, options, true);
+export function createRunCsvChunks(store: Store, run: Run, squid: Squid, options: RunCsvChunksOptions): RunCsvChunks {
+  return createLentChunks(store, run, squid, options, 1);
 }
 
-function createCsvChunks(store: Store, run: Run, squid: Squid, options: RunCsvStreamOptions, reuseChunks: boolean): RunCsvChunks {
+function createLentChunks(store: Store, run: Run, squid: Squid, options: RunCsvChunksOptions, chunksAhead: number): RunCsvChunks {
   const batchSize = options.batchSize ?? DEFAULT_BATCH_ROWS;
   const threadMinRows = options.threadMinRows ?? DEFAULT_THREAD_MIN_ROWS;
   const stats: RunCsvStats = { rows: 0, bytes: 0 };
   const rowsToExport = squid.exportUniqueResults ? run.totalUniqueResults : run.totalResults;
+  const owned = (data: Buffer): LentCsvChunk => ({ data, release: () => undefined });
 
-  async function* generateChunks(): AsyncGenerator<Buffer> {
+  async function* generateChunks(): AsyncGenerator<LentCsvChunk> {
     const columns = await store.getRunColumns(run.id);
     // A run without columns (no rows, or only empty objects) exports as an empty object.
     if (columns.length === 0) return;
     const encoderOptions: CsvBatchEncoderOptions = { noLineBreaks: squid.noLineBreaks, runId: run.id };
-    const encoder = createCsvBatchEncoder(columns, encoderOptions);
-    yield counted(encoder.header(), 0);
     const readOptions = { unique: squid.exportUniqueResults, batchSize };
     const source = rowsToExport < threadMinRows ? null : store.planResultTextsThread(run.id, readOptions);
     if (source === null) {
-      for await (const batch of store.streamRunResultTexts(run.id, readOptions)) yield counted(encoder.encodeBatch(batch.texts), batch.rowCount);
+      const encoder = createCsvBatchEncoder(columns, encoderOptions);
+      yield counted(owned(encoder.header()), 0);
+      for await (const batch of store.streamRunResultTexts(run.id, readOptions)) yield counted(owned(encoder.encodeBatch(batch.texts)), batch.rowCount);
       return;
     }
-    // One slot more than the batches read ahead: the one the reader holds.
-    const thread = startThreadedRunExport({ columns, ...encoderOptions, source, slotCount: BATCHES_AHEAD + 1 });
+    // The thread writes the header too; it fills a slot while the reader holds its chunks.
+    const thread = startThreadedRunExport({
+      columns,
+      ...encoderOptions,
+      source,
+      slotBytes: options.chunkBytes,
+      slotCount: options.chunksHeld + chunksAhead,
+    });
     try {
       for (let batch = await thread.next(); batch !== null; batch = await thread.next()) {
-        if (reuseChunks) {
-          yield counted(batch.records, batch.rowCount);
-          // Asked for the next chunk: the reader is done with this one.
-          thread.free(batch);
-        } else {
-          const records = Buffer.from(batch.records);
-          thread.free(batch);
-          yield counted(records, batch.rowCount);
-        }
+        const slot = batch;
+        let released = false;
+        yield counted({
+          data: slot.records,
+          release() {
+            if (released) return;
+            released = true;
+            thread.free(slot);
+          },
+        }, slot.rowCount);
       }
     } finally {
       await thread.close();
     }
   }
 
-  function counted(chunk: Buffer, rowCount: number): Buffer {
+  function counted(chunk: LentCsvChunk, rowCount: number): LentCsvChunk {
     stats.rows += rowCount;
-    stats.bytes += chunk.length;
+    stats.bytes += chunk.data.length;
     return chunk;
   }
 
-  return { chunks: generateChunks(), stats };
+  return { lent: generateChunks(), stats };
 }

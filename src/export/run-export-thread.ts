@@ -1,8 +1,10 @@
 // The export's worker thread: reads the run's batches through the store's thread reader (its
-// own connection), encodes each to CSV into a free slot buffer and transfers it to
-// threaded-run-export.ts, which transfers it back once read; it waits for a slot when all are
-// out, so memory stays a few batches whatever the run's size. Reading and encoding here leave
-// the main thread the upload.
+// own connection), encodes each to CSV and packs the records, the header first, into slot
+// buffers filled to exactly `slotBytes` (the last one less), which it transfers to
+// threaded-run-export.ts; a slot comes back once read (a download) or once S3 has stored it as a
+// part (a delivery's slots are its parts: the upload sends them without a copy). It waits for a
+// slot when all are out, so memory stays `slotCount` slots whatever the run's size. Reading and
+// encoding here leave the main thread the upload.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -13,9 +15,9 @@ import type { RunExportMessage, RunExportRequest, RunExportThreadData } from './
 const port = parentPort;
 if (port === null) throw new Error('run-export-thread.ts runs as a worker thread only');
 const data = workerData as RunExportThreadData;
-/** A slot to start with: 1 MiB holds a batch of 1,000 rows of ~760 B; a larger batch grows its slot. */
-const SLOT_BYTES = 1024 * 1024;
-const freeSlots = Array.from({ length: data.slotCount }, () => new ArrayBuffer(SLOT_BYTES));
+/** Slots made so far; at most data.slotCount, each data.slotBytes long. */
+let slotsMade = 0;
+const freeSlots: ArrayBuffer[] = [];
 let wake: (() => void) | null = null;
 port.on('message', (request: RunExportRequest) => {
   freeSlots.push(request.free);
@@ -70,30 +72,63 @@ async function* readOneAhead<T>(items: AsyncIterable<T>): AsyncGenerator<T> {
 }
 
 async function takeFreeSlot(): Promise<ArrayBuffer> {
+  if (freeSlots.length === 0 && slotsMade < data.slotCount) {
+    slotsMade += 1;
+    return new ArrayBuffer(data.slotBytes);
+  }
   while (freeSlots.length === 0) await new Promise<void>((resolve) => (wake = resolve));
   return freeSlots.shift()!;
 }
 
-/** Copies `records` into the slot (a larger one when they do not fit) and transfers it. */
-function sendRecords(slot: ArrayBuffer, records: Buffer, rowCount: number): void {
-  const buffer = slot.byteLength < records.length ? new ArrayBuffer(Math.ceil(records.length * 1.25)) : slot;
-  records.copy(new Uint8Array(buffer));
-  const message: RunExportMessage = { buffer, byteLength: records.length, rowCount };
-  port!.postMessage(message, [buffer]);
+/**
+ * Packs records into slots: each is sent once it holds exactly data.slotBytes bytes, with the
+ * rows whose last byte it holds; the last, shorter one at finish().
+ */
+function createSlotWriter() {
+  let slot: Uint8Array | null = null;
+  let used = 0;
+  let rows = 0;
+  const send = (): void => {
+    const buffer = slot!.buffer as ArrayBuffer;
+    const message: RunExportMessage = { buffer, byteLength: used, rowCount: rows };
+    port!.postMessage(message, [buffer]);
+    [slot, used, rows] = [null, 0, 0];
+  };
+  return {
+    async write(records: Buffer, rowCount: number): Promise<void> {
+      for (let offset = 0; offset < records.length; ) {
+        slot ??= new Uint8Array(await takeFreeSlot());
+        const copied = records.copy(slot, used, offset, Math.min(records.length, offset + slot.length - used));
+        used += copied;
+        offset += copied;
+        if (offset === records.length) rows += rowCount;
+        if (used === slot.length) send();
+      }
+      if (records.length === 0) rows += rowCount;
+    },
+    finish(): void {
+      if (slot !== null || rows > 0) {
+        slot ??= new Uint8Array(0);
+        send();
+      }
+    },
+  };
 }
 
 async function exportRun(): Promise<void> {
   const encoder = createCsvBatchEncoder(data.columns, { noLineBreaks: data.noLineBreaks, runId: data.runId });
   const collectGarbage = createCollector();
   const source = (await importReaderModule(data.source.moduleUrl)).openResultTexts(data.source.args);
+  const slots = createSlotWriter();
   try {
+    await slots.write(encoder.header(), 0);
     let batchNumber = 0;
     for await (const batch of readOneAhead(source.batches)) {
-      const slot = await takeFreeSlot();
-      sendRecords(slot, encoder.encodeBatchView(batch.texts), batch.rowCount);
+      await slots.write(encoder.encodeBatchView(batch.texts), batch.rowCount);
       batch.release?.();
       if (++batchNumber % BATCHES_PER_COLLECTION === 0) collectGarbage();
     }
+    slots.finish();
     port!.postMessage({ end: true } satisfies RunExportMessage);
   } finally {
     await source.close();

@@ -1,7 +1,8 @@
 // A large export read and encoded on a worker thread (run-export-thread.ts): the thread opens
-// the store's reader on a connection of its own (Store.planResultTextsThread) and encodes each
-// batch to CSV into one of a few slot buffers, which it transfers here (no copy) and this side
-// reads in place and transfers back. So no batch costs this thread new memory: on the server's
+// the store's reader on a connection of its own (Store.planResultTextsThread), encodes each
+// batch to CSV and packs the records into a few slot buffers, which it transfers here (no copy);
+// this side lends them to the reader (for an S3 upload, each slot is a part) and transfers each
+// back when it is released. So no batch costs this thread new memory: on the server's
 // thread each 1M-row export used to allocate ~1.4 GB of batch buffers, for which V8 ran ~65
 // full collections of the server's heap (it collects for every few MB of new ArrayBuffer
 // memory). The slots are plain ArrayBuffers, not shared memory: V8 copies to and from a
@@ -18,11 +19,13 @@ export interface RunExportThreadData {
   source: ResultTextsThreadPlan;
   /** Slot buffers the thread makes; it waits for one to come back when all are out. */
   slotCount: number;
+  /** Each slot is filled to exactly this many bytes (the header and records), the last one less. */
+  slotBytes: number;
 }
 
 /**
- * From the thread: a batch's records, the first `byteLength` bytes of `buffer` (transferred); or
- * the end; or a failure.
+ * From the thread: the CSV's next `byteLength` bytes, the start of `buffer` (transferred), with
+ * the number of rows whose last byte they hold; or the end; or a failure.
  */
 export type RunExportMessage =
   | { buffer: ArrayBuffer; byteLength: number; rowCount: number }
@@ -35,8 +38,9 @@ export interface RunExportRequest {
 }
 
 export interface EncodedBatch {
-  /** A view of the batch's slot buffer: valid until the batch is freed. */
+  /** A view of the slot buffer: valid until the batch is freed. */
   records: Buffer;
+  /** Rows whose last byte is in `records`. */
   rowCount: number;
 }
 
@@ -91,6 +95,8 @@ export function startThreadedRunExport(options: RunExportThreadData): ThreadedRu
       });
     },
     free(batch) {
+      // A chunk released after the export closed (an upload that failed) has nowhere to go.
+      if (closing !== null) return;
       const buffer = batch.records.buffer as ArrayBuffer;
       const request: RunExportRequest = { free: buffer };
       worker.postMessage(request, [buffer]);

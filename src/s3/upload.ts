@@ -1,9 +1,11 @@
 // Streams one object into a bucket: a body that fits in one part is one PutObject, a larger one
-// a multipart upload of `partSizeBytes` parts with `queueSize` in flight. The body's chunks are
+// a multipart upload of `partSizeBytes` parts with `queueSize` in flight. A body's chunks are
 // copied once, into part buffers that are reused as soon as their part is stored, so memory is
 // partSize x (queueSize + 1) whatever the body's size, and no garbage part buffers pile up
-// waiting for a GC (lib-storage's Upload concatenated a fresh buffer per part). On any failure
-// the multipart upload is aborted, so nothing partial is visible and no upload stays open.
+// waiting for a GC (lib-storage's Upload concatenated a fresh buffer per part). A body that lends
+// its chunks (LentChunks) and cuts them to the part size is sent without any copy: each chunk is
+// a part, released once S3 has stored it. On any failure the multipart upload is aborted, so
+// nothing partial is visible and no upload stays open.
 import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
@@ -19,10 +21,25 @@ import { createS3Client } from './client.js';
 import type { S3Target } from './s3-target.js';
 
 /**
- * The object's bytes: a stream, or chunks that the uploader has copied before it asks for the
- * next one (such a body may reuse a chunk's memory from then on).
+ * The object's bytes: a stream; or chunks that the uploader has copied before it asks for the
+ * next one (such a body may reuse a chunk's memory from then on); or lent chunks.
  */
-export type UploadBody = Readable | AsyncIterable<Buffer>;
+export type UploadBody = Readable | AsyncIterable<Buffer> | LentChunks;
+
+/** A chunk the uploader may keep, unchanged, until it calls release() (once). */
+export interface LentChunk {
+  data: Buffer;
+  release(): void;
+}
+
+/**
+ * Chunks lent to the uploader: one of exactly `partSizeBytes` that starts a part, or the body's
+ * last one, is sent as its part as it is and released once stored; any other is copied into a
+ * part buffer and released at once. A failed upload drops what it holds unreleased.
+ */
+export interface LentChunks {
+  lent: AsyncIterable<LentChunk>;
+}
 
 export interface UploadObjectInput {
   target: S3Target;
@@ -86,7 +103,9 @@ async function sendParts(client: S3Client, input: UploadObjectInput, parts: Part
       ContentType: input.contentType,
       Metadata: input.metadata,
     });
-    return (await client.send(put)).ETag ?? '';
+    const etag = (await client.send(put)).ETag ?? '';
+    first.release();
+    return etag;
   }
   const created = await client.send(new CreateMultipartUploadCommand({ ...params, ContentType: input.contentType, Metadata: input.metadata }));
   const uploadId = created.UploadId;
@@ -151,7 +170,7 @@ async function sendPart(client: S3Client, params: PartParams, part: Part, partNu
 interface Part {
   data: Buffer;
   last: boolean;
-  /** Gives the part's buffer back to the pool once S3 has it. */
+  /** Gives the part's memory back (to the pool, or to the body that lent it) once S3 has it. */
   release(): void;
 }
 
@@ -175,16 +194,40 @@ function createBufferPool(size: number): BufferPool {
   };
 }
 
+/** A chunk of the body: lent ones carry their release, others must be copied before the next is read. */
+interface BodyChunk {
+  data: Buffer;
+  release: (() => void) | null;
+}
+
 /**
  * The body cut into parts of exactly `partSize` bytes, the last one shorter (or empty for an
  * empty body). A full part is handed out only once more bytes follow it, so `last` is known.
  */
-function readParts(chunks: AsyncIterator<Buffer | string>, partSize: number, pool: BufferPool): PartReader {
+function readParts(chunks: AsyncIterator<BodyChunk>, partSize: number, pool: BufferPool): PartReader {
   let total = 0;
-  let pending: Buffer | null = null;
-  let pendingOffset = 0;
+  /** The chunk being cut into parts, from `offset`; null before the first and after the last. */
+  let pending: BodyChunk | null = null;
+  let offset = 0;
   let ended = false;
-  const toPart = (buffer: Buffer, length: number, last: boolean): Part => ({
+  /** The next chunk that has bytes (empty ones are released at once), or null at the end. */
+  const readChunk = async (): Promise<BodyChunk | null> => {
+    while (!ended) {
+      const next = await chunks.next();
+      if (next.done === true) break;
+      total += next.value.data.length;
+      if (next.value.data.length > 0) return next.value;
+      next.value.release?.();
+    }
+    ended = true;
+    return null;
+  };
+  const advance = async (): Promise<void> => {
+    pending?.release?.();
+    pending = await readChunk();
+    offset = 0;
+  };
+  const pooled = (buffer: Buffer, length: number, last: boolean): Part => ({
     data: length === buffer.length ? buffer : buffer.subarray(0, length),
     last,
     release: () => pool.give(buffer),
@@ -192,34 +235,35 @@ function readParts(chunks: AsyncIterator<Buffer | string>, partSize: number, poo
   return {
     bytes: () => total,
     async next() {
-      const buffer = pool.take();
+      if (pending === null) await advance();
       let filled = 0;
+      const lent = pending;
+      let buffer: Buffer;
+      if (lent?.release != null && offset === 0 && lent.data.length <= partSize) {
+        // Sent as it is when it is a whole part, or the body's last chunk.
+        pending = await readChunk();
+        if (pending === null || lent.data.length === partSize) return { data: lent.data, last: pending === null, release: lent.release };
+        buffer = pool.take();
+        filled = lent.data.copy(buffer);
+        lent.release();
+      } else {
+        buffer = pool.take();
+      }
       for (;;) {
-        if (pending !== null) {
-          if (filled === partSize) return toPart(buffer, filled, false);
-          const copied = pending.copy(buffer, filled, pendingOffset, Math.min(pending.length, pendingOffset + partSize - filled));
-          filled += copied;
-          pendingOffset += copied;
-          if (pendingOffset === pending.length) pending = null;
-          continue;
-        }
-        const next = ended ? null : await chunks.next();
-        if (next === null || next.done === true) {
-          ended = true;
-          return toPart(buffer, filled, true);
-        }
-        const chunk = typeof next.value === 'string' ? Buffer.from(next.value) : next.value;
-        total += chunk.length;
-        pending = chunk.length === 0 ? null : chunk;
-        pendingOffset = 0;
+        if (pending === null) return pooled(buffer, filled, true);
+        if (filled === partSize) return pooled(buffer, filled, false);
+        const copied = pending.data.copy(buffer, filled, offset, Math.min(pending.data.length, offset + partSize - filled));
+        filled += copied;
+        offset += copied;
+        if (offset === pending.data.length) await advance();
       }
     },
   };
 }
 
 interface WatchedBody {
-  /** The body's chunks; each is copied before the next is asked for. */
-  chunks: AsyncIterator<Buffer | string>;
+  /** The body's chunks; each is copied, or lent, before the next is asked for. */
+  chunks: AsyncIterator<BodyChunk>;
   /** Stops reading the body; answers the body's own error if it failed before this call. */
   release(): unknown;
   stopWatching(): void;
@@ -230,7 +274,22 @@ interface WatchedBody {
  * (a stream is destroyed; other chunks are ended when the upload lets go of them).
  */
 function watchBody(body: UploadBody, signal: AbortSignal | undefined): WatchedBody {
-  return body instanceof Readable ? watchStream(body, signal) : watchChunks(body);
+  if (body instanceof Readable) return watchStream(body, signal);
+  if ('lent' in body) return watchChunks(body.lent, (chunk) => ({ data: chunk.data, release: onceOnly(chunk.release.bind(chunk)) }));
+  return watchChunks(body, (chunk) => ({ data: chunk, release: null }));
+}
+
+function onceOnly(release: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    release();
+  };
+}
+
+function toBodyChunk(chunk: Buffer | string): BodyChunk {
+  return { data: typeof chunk === 'string' ? Buffer.from(chunk) : chunk, release: null };
 }
 
 function watchStream(body: Readable, signal: AbortSignal | undefined): WatchedBody {
@@ -242,8 +301,14 @@ function watchStream(body: Readable, signal: AbortSignal | undefined): WatchedBo
   body.on('error', onError);
   signal?.addEventListener('abort', onAbort, { once: true });
   if (signal?.aborted === true) onAbort();
+  const iterator = (body as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
   return {
-    chunks: (body as AsyncIterable<Buffer | string>)[Symbol.asyncIterator](),
+    chunks: {
+      async next() {
+        const result = await iterator.next();
+        return result.done === true ? result : { value: toBodyChunk(result.value) };
+      },
+    },
     release() {
       // Read first: destroying the body now is not its fault.
       const failure = bodyError;
@@ -259,7 +324,7 @@ function watchStream(body: Readable, signal: AbortSignal | undefined): WatchedBo
   };
 }
 
-function watchChunks(body: AsyncIterable<Buffer>): WatchedBody {
+function watchChunks<T>(body: AsyncIterable<T>, toChunk: (chunk: T) => BodyChunk): WatchedBody {
   const iterator = body[Symbol.asyncIterator]();
   let bodyError: unknown = null;
   let finished = false;
@@ -277,8 +342,11 @@ function watchChunks(body: AsyncIterable<Buffer>): WatchedBody {
       async next() {
         try {
           const result = await iterator.next();
-          if (result.done === true) finished = true;
-          return result;
+          if (result.done === true) {
+            finished = true;
+            return { done: true, value: undefined };
+          }
+          return { value: toChunk(result.value) };
         } catch (error) {
           finished = true;
           bodyError ??= error;

@@ -101,9 +101,10 @@ describeEachDialect('createRunCsvStream', (getStore) => {
     expect(stats).toEqual({ rows: count, bytes: bytes.length });
     // The header, then one chunk per batch of 700 rows.
     expect(chunks.map((chunk) => parse(chunk).length)).toEqual([1, 700, 700, 700, 700, 700, 700, 700, 100]);
+    // The export thread packs the header and records into 1 MiB chunks: here one.
     const threaded = await exportCsv(store, run, squid, 700, 0);
     expect(threaded.stats).toEqual(stats);
-    expect(threaded.chunks.map((chunk) => chunk.length)).toEqual(chunks.map((chunk) => chunk.length));
+    expect(threaded.chunks.map((chunk) => chunk.length)).toEqual([bytes.length]);
     expect(threaded.bytes.equals(bytes)).toBe(true);
     const records = parse(bytes) as string[][];
     expect(records[0]).toEqual(['i', 'text', 'extra']);
@@ -112,23 +113,44 @@ describeEachDialect('createRunCsvStream', (getStore) => {
     expect(records[count]).toEqual([String(count - 1), `row ${count - 1}, "quoted"\nnext`, 'last']);
   });
 
-  it('gives the same bytes as chunks that reuse the export thread\'s slots: more batches than slots, and one larger than a slot', async () => {
+  it('lends chunks of exactly chunkBytes (the last one less) from the export thread\'s slots, the same bytes', async () => {
     const store = getStore();
     const { run, squid } = await startRun(store);
     const long = 'x'.repeat(600_000);
     await push(store, run.id, Array.from({ length: 40 }, (_, i) => JSON.stringify({ i, text: i === 20 || i === 21 ? long : `row, "${i}"` })));
     const expected = (await exportCsv(store, run, squid, 3)).bytes;
-    const { chunks, stats } = createRunCsvChunks(store, run, squid, { batchSize: 3, threadMinRows: 0 });
+    const chunkBytes = 100_000;
+    const { lent, stats } = createRunCsvChunks(store, run, squid, { batchSize: 3, threadMinRows: 0, chunkBytes, chunksHeld: 2 });
     const copies: Buffer[] = [];
     const views: Buffer[] = [];
-    for await (const chunk of chunks) {
-      copies.push(Buffer.from(chunk));
-      views.push(chunk);
+    for await (const chunk of lent) {
+      copies.push(Buffer.from(chunk.data));
+      views.push(chunk.data);
+      chunk.release();
     }
     expect(Buffer.concat(copies).equals(expected)).toBe(true);
+    expect(copies.slice(0, -1).every((copy) => copy.length === chunkBytes)).toBe(true);
+    expect(copies.at(-1)!.length).toBe(expected.length % chunkBytes);
     expect(stats).toEqual({ rows: 40, bytes: expected.length });
-    // The chunks were views of reused memory: an early one now holds a later batch's records.
-    expect(views.some((view, index) => !view.equals(copies[index]!))).toBe(true);
+    // Released chunks went back to the thread (their memory moved, so the views are empty now).
+    expect(views.slice(0, -1).every((view) => view.length === 0)).toBe(true);
+  });
+
+  it('lends the same bytes from the calling thread, when the run is small', async () => {
+    const store = getStore();
+    const { run, squid } = await startRun(store);
+    await push(store, run.id, Array.from({ length: 10 }, (_, i) => JSON.stringify({ i })));
+    const expected = (await exportCsv(store, run, squid, 3)).bytes;
+    const { lent, stats } = createRunCsvChunks(store, run, squid, { batchSize: 3, chunkBytes: 5 * MIB, chunksHeld: 2 });
+    const chunks: Buffer[] = [];
+    for await (const chunk of lent) {
+      chunks.push(chunk.data);
+      chunk.release();
+    }
+    expect(Buffer.concat(chunks).equals(expected)).toBe(true);
+    // The header, then one chunk per batch of 3 rows.
+    expect(chunks).toHaveLength(5);
+    expect(stats).toEqual({ rows: 10, bytes: expected.length });
   });
 
   it('fails the stream, naming the run and the row, when a stored row is not valid JSON, on either thread', async () => {

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { S3Target } from '../../src/s3/s3-target.js';
-import type { UploadBody, UploadObjectInput } from '../../src/s3/upload.js';
+import type { LentChunk, UploadBody, UploadObjectInput } from '../../src/s3/upload.js';
 
 export const MIB = 1024 * 1024;
 /** S3's minimum part size, so a 12 MiB body needs three parts. */
@@ -97,4 +97,36 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error('expected a rejection, got a result');
+}
+
+/**
+ * `data` as lent chunks of `chunkBytes` (the last one less), each in memory of its own that its
+ * release() scribbles over, as the export thread would refill a slot: a part sent after its
+ * chunk's release shows. Counts releases, and the most chunks held unreleased at once.
+ */
+export function lentBody(data: Buffer, chunkBytes: number, failAfterBytes = Number.POSITIVE_INFINITY) {
+  const state = { lent: 0, released: 0, doubleReleases: 0, maxHeld: 0, ended: false };
+  async function* generate(): AsyncGenerator<LentChunk> {
+    try {
+      for (let offset = 0; offset < data.length; offset += chunkBytes) {
+        if (offset >= failAfterBytes) throw new Error('the export thread stopped');
+        const chunk = Buffer.from(data.subarray(offset, offset + chunkBytes));
+        let released = false;
+        state.lent += 1;
+        state.maxHeld = Math.max(state.maxHeld, state.lent - state.released);
+        yield {
+          data: chunk,
+          release() {
+            if (released) state.doubleReleases += 1;
+            released = true;
+            state.released += 1;
+            chunk.fill(0x21);
+          },
+        };
+      }
+    } finally {
+      state.ended = true;
+    }
+  }
+  return { body: { lent: generate() }, state };
 }

@@ -7,7 +7,7 @@ import type { S3Target } from '../../src/s3/s3-target.js';
 import { uploadObject } from '../../src/s3/upload.js';
 import { startS3FaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy.js';
 import { s3TargetFor, startS3rver, type TestS3rver } from '../helpers/s3rver.js';
-import { endlessBody, failingBody, MIB, randomBody, rejectionOf, reusedBufferBody, uploadInput, waitFor } from './upload-fixtures.js';
+import { endlessBody, failingBody, lentBody, MIB, PART_SIZE_BYTES, randomBody, rejectionOf, reusedBufferBody, uploadInput, waitFor } from './upload-fixtures.js';
 
 let s3: TestS3rver;
 let proxy: FaultProxy;
@@ -98,6 +98,49 @@ describe('uploadObject', () => {
     expect(result.bytes).toBe(body.data.length);
     expect((await readObject(target, 'reused/chunks.csv')).body.equals(body.data)).toBe(true);
     expect(state.ended).toBe(true);
+  });
+
+  it('sends lent chunks of exactly the part size as their parts, releasing each once S3 has stored it', async () => {
+    proxy.reset();
+    const body = randomBody(4 * PART_SIZE_BYTES + 4321);
+    const { body: lent, state } = lentBody(body.data, PART_SIZE_BYTES);
+    const result = await uploadObject(uploadInput(target, 'lent/parts.csv', lent, { queueSize: 2 }));
+    expect(result.bytes).toBe(body.data.length);
+    // Each release scribbles over its chunk: a part sent after it would not read back.
+    expect((await readObject(target, 'lent/parts.csv')).body.equals(body.data)).toBe(true);
+    expect(proxy.counts).toMatchObject({ CreateMultipartUpload: 1, UploadPart: 5, CompleteMultipartUpload: 1 });
+    expect(state).toMatchObject({ lent: 5, released: 5, doubleReleases: 0, ended: true });
+    // The parts in flight and the next one, never the whole body.
+    expect(state.maxHeld).toBeLessThanOrEqual(3);
+  });
+
+  it('sends a lent body shorter than a part as one PutObject and releases it after', async () => {
+    proxy.reset();
+    const body = randomBody(PART_SIZE_BYTES - 1);
+    const { body: lent, state } = lentBody(body.data, PART_SIZE_BYTES);
+    await uploadObject(uploadInput(target, 'lent/one.csv', lent));
+    expect((await readObject(target, 'lent/one.csv')).body.equals(body.data)).toBe(true);
+    expect(proxy.counts).toMatchObject({ PutObject: 1, CreateMultipartUpload: 0 });
+    expect(state).toMatchObject({ lent: 1, released: 1, doubleReleases: 0 });
+  });
+
+  it('copies lent chunks that are not whole parts into parts, releasing each once', async () => {
+    const body = randomBody(3 * PART_SIZE_BYTES + 999);
+    const { body: lent, state } = lentBody(body.data, 3 * MIB + 17);
+    await uploadObject(uploadInput(target, 'lent/copied.csv', lent));
+    expect((await readObject(target, 'lent/copied.csv')).body.equals(body.data)).toBe(true);
+    expect(state).toMatchObject({ lent: 6, released: 6, doubleReleases: 0, ended: true });
+  });
+
+  it('reports lent chunks that fail in the middle as the body failing, and leaves nothing behind', async () => {
+    proxy.reset();
+    const { body: lent, state } = lentBody(randomBody(6 * PART_SIZE_BYTES).data, PART_SIZE_BYTES, 3 * PART_SIZE_BYTES);
+    const error = await rejectionOf(uploadObject(uploadInput(target, 'lent-broken/parts.csv', lent)));
+    expect((error as S3OperationError).detail).toMatchObject({ code: 'BodyStreamFailed' });
+    expect(state).toMatchObject({ ended: true, doubleReleases: 0 });
+    expect(proxy.counts).toMatchObject({ CreateMultipartUpload: 1, AbortMultipartUpload: 1, CompleteMultipartUpload: 0 });
+    expect(await listObjectKeys(target, 'lent-broken/')).toEqual([]);
+    expect(await listOpenMultipartUploads(target)).toBe(0);
   });
 
   it('reports chunks that fail in the middle as the body failing, and leaves nothing behind', async () => {
