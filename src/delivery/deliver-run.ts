@@ -1,6 +1,7 @@
 // One delivery attempt: the run's CSV, streamed from the store through the CSV writer into a
 // multipart upload at the delivery's fixed object key. Memory stays flat whatever the run's size:
-// the store is read in keyset batches and the upload holds at most queueSize + 1 part buffers.
+// the store is read in keyset batches, and a large run's parts are the export thread's
+// queueSize + 2 slots (in flight, the next one, the one being filled), sent without a copy.
 import type { Config } from '../config/config.js';
 import type { S3Defaults } from '../domain/s3-defaults.js';
 import type { Delivery, DeliveryError } from '../domain/types.js';
