@@ -8,8 +8,10 @@ export function isAwsCliInstalled(): boolean {
   return existsSync(AWS_CLI);
 }
 
-/** s3rver accepts any signature; these are its documented default credentials. */
-const AWS_ENV = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_DEFAULT_REGION: 'us-east-1' };
+/** s3rver's documented default credentials (it accepts any signature): the reference and Squidship both sign with them. */
+export const S3RVER_KEYS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+const AWS_ENV = { AWS_ACCESS_KEY_ID: S3RVER_KEYS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_KEYS.secretAccessKey, AWS_DEFAULT_REGION: 'us-east-1' };
 
 export interface AwsTiming {
   /** Wall-clock milliseconds, CLI start-up included. */

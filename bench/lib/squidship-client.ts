@@ -2,6 +2,7 @@
 import { request } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { S3RVER_KEYS } from './aws-cli.js';
 
 export interface PushResult {
   accepted: number;
@@ -39,8 +40,13 @@ export function createSquidshipClient(baseUrl: string, token: string) {
     async createSquid(name: string): Promise<string> {
       return String((await call('POST', '/v1/squids', { name })).id);
     },
+    /**
+     * With keys, as a user configures it (the embedded s3rver accepts any): every request is
+     * signed, and every part's SHA-256 computed for it, as the aws CLI of the reference does.
+     */
     async configureS3Delivery(squidId: string, bucket: string, targetPath: string): Promise<void> {
-      await call('POST', `/v1/delivery?squid=${squidId}`, { s3_fields: { bucket, is_active: true, target_path: targetPath } });
+      const s3Fields = { bucket, is_active: true, target_path: targetPath, aws_access_key: S3RVER_KEYS.accessKeyId, aws_secret_key: S3RVER_KEYS.secretAccessKey };
+      await call('POST', `/v1/delivery?squid=${squidId}`, { s3_fields: s3Fields });
     },
     async startRun(squidId: string): Promise<string> {
       return String((await call('POST', '/v1/runs', { squid: squidId })).id);
