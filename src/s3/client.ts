@@ -1,5 +1,7 @@
 // Builds the SDK client for a target (internal to s3/). Every S3 call of Squidship goes
 // through a client made here, so checksums, timeouts, retries and anonymous access are set once.
+import { createHash } from 'node:crypto';
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { HeadBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { S3Target } from './s3-target.js';
@@ -84,7 +86,42 @@ function buildClient(target: S3Target, region: string, options: S3ClientOptions)
     config.requestChecksumCalculation = 'WHEN_REQUIRED';
     config.responseChecksumValidation = 'WHEN_REQUIRED';
   }
-  return new S3Client(config);
+  const client = new S3Client(config);
+  if (target.credentials !== null) {
+    client.middlewareStack.add((next) => async (args) => {
+      await addPayloadHash(args.request);
+      return next(args);
+    }, { step: 'build', name: 'squidshipSlicedPayloadHash' });
+  }
+  return client;
+}
+
+/**
+ * Bodies of at least this size are hashed a slice at a time, giving the event loop back between
+ * slices: the SHA-256 that SigV4 signs (the payload hash).
+ */
+const SLICED_HASH_MIN_BYTES = 256 * 1024;
+/** ~0.6 ms of SHA-256 on this machine: the longest the event loop waits on the hash. */
+const HASH_SLICE_BYTES = 1024 * 1024;
+const PAYLOAD_HASH_HEADER = 'x-amz-content-sha256';
+
+/**
+ * The signer hashes a Buffer body in one synchronous update: ~5 ms per 8 MiB part, during which
+ * no socket of the upload is written to, so the endpoint's reads of the parts already in flight
+ * run dry and come in short pieces (s3rver then spent 10-25% more CPU on the same bytes than
+ * for the aws CLI's parts). Hashed here a slice per turn of the event loop instead, with the
+ * same bytes; the signer takes the header as the payload hash (it hashes only when it is absent).
+ */
+async function addPayloadHash(request: unknown): Promise<void> {
+  const { headers, body } = request as { headers?: Record<string, string>; body?: unknown };
+  if (headers === undefined || !(body instanceof Uint8Array) || body.byteLength < SLICED_HASH_MIN_BYTES) return;
+  if (Object.keys(headers).some((name) => name.toLowerCase() === PAYLOAD_HASH_HEADER)) return;
+  const hash = createHash('sha256');
+  for (let offset = 0; offset < body.byteLength; offset += HASH_SLICE_BYTES) {
+    if (offset > 0) await setImmediatePromise();
+    hash.update(body.subarray(offset, offset + HASH_SLICE_BYTES));
+  }
+  headers[PAYLOAD_HASH_HEADER] = hash.digest('hex');
 }
 
 /** Unsigned requests: no credentials are looked up and no Authorization header is sent. */

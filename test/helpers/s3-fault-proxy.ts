@@ -1,7 +1,7 @@
 // A loopback HTTP proxy in front of a real S3-compatible server that injects faults at the
 // third-party boundary: S3's real XML error answers, a connection cut in the middle of a part,
 // an endpoint that accepts and never answers. Everything else is forwarded untouched.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
@@ -69,6 +69,12 @@ export interface FaultProxy {
   readonly counts: Readonly<Record<S3RequestKind, number>>;
   /** Requests seen without an Authorization header (anonymous uploads). */
   readonly unsignedRequests: number;
+  /**
+   * Forwarded UploadPart and PutObject requests that sent a SHA-256 as `x-amz-content-sha256` (a
+   * signed payload), by whether it was the SHA-256 of the body that came (S3 answers
+   * XAmzContentSHA256Mismatch to the others).
+   */
+  readonly payloadHashes: { matched: number; mismatched: number };
   close(): Promise<void>;
 }
 
@@ -85,6 +91,7 @@ export async function startS3FaultProxy(upstreamEndpoint: string): Promise<Fault
   let cutPart: number | null = null;
   let stalled = false;
   let unsignedRequests = 0;
+  const payloadHashes = { matched: 0, mismatched: 0 };
 
   const server = createServer((req, res) => {
     const kind = classifyRequest(req);
@@ -101,6 +108,7 @@ export async function startS3FaultProxy(upstreamEndpoint: string): Promise<Fault
       cutAfterFirstChunk(req);
       return;
     }
+    if (kind === 'UploadPart' || kind === 'PutObject') checkPayloadHash(req, payloadHashes);
     forward(req, res, upstream);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -123,11 +131,13 @@ export async function startS3FaultProxy(upstreamEndpoint: string): Promise<Fault
       stalled = false;
       Object.assign(counts, emptyCounts());
       unsignedRequests = 0;
+      Object.assign(payloadHashes, { matched: 0, mismatched: 0 });
     },
     counts,
     get unsignedRequests() {
       return unsignedRequests;
     },
+    payloadHashes,
     close: () => closeServer(server),
   };
 }
@@ -192,6 +202,18 @@ async function answerWithError(req: IncomingMessage, res: ServerResponse, code: 
     `<Error><Code>${code}</Code><Message>${fault.message}</Message>${extra}` +
     `<RequestId>${requestId}</RequestId><HostId>${randomBytes(24).toString('base64')}</HostId></Error>`;
   res.writeHead(fault.status, headers).end(body);
+}
+
+/** Hashes the body as it passes, when the request names its SHA-256, and counts the verdict. */
+function checkPayloadHash(req: IncomingMessage, verdicts: { matched: number; mismatched: number }): void {
+  const claimed = req.headers['x-amz-content-sha256'];
+  if (typeof claimed !== 'string' || !/^[0-9a-f]{64}$/.test(claimed)) return;
+  const hash = createHash('sha256');
+  req.on('data', (chunk: Buffer) => hash.update(chunk));
+  req.once('end', () => {
+    if (hash.digest('hex') === claimed) verdicts.matched += 1;
+    else verdicts.mismatched += 1;
+  });
 }
 
 function cutAfterFirstChunk(req: IncomingMessage): void {

@@ -208,4 +208,16 @@ describe('uploadObject', () => {
     await uploadObject(uploadInput(target, 'signed/private.csv', Readable.from(['a\n'])));
     expect(proxy.unsignedRequests).toBe(0);
   });
+
+  it('signs every part with the SHA-256 of its own bytes, copied or lent, hashed a slice at a time', async () => {
+    proxy.reset();
+    const body = randomBody(2 * PART_SIZE_BYTES + 3 * MIB + 5);
+    await uploadObject(uploadInput(target, 'signed/parts.csv', body.stream()));
+    const { body: lent } = lentBody(body.data, PART_SIZE_BYTES);
+    await uploadObject(uploadInput(target, 'signed/lent.csv', lent));
+    expect((await readObject(target, 'signed/lent.csv')).body.equals(body.data)).toBe(true);
+    // Three parts each, every one with its payload hash (an endpoint that checks would refuse a wrong one).
+    expect(proxy.counts.UploadPart).toBe(6);
+    expect(proxy.payloadHashes).toEqual({ matched: 6, mismatched: 0 });
+  });
 });
