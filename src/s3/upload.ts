@@ -6,7 +6,6 @@
 // its chunks (LentChunks) and cuts them to the part size is sent without any copy: each chunk is
 // a part, released once S3 has stored it. On any failure the multipart upload is aborted, so
 // nothing partial is visible and no upload stays open.
-import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -19,27 +18,10 @@ import {
 import { classifyBodyError, classifyS3Error, S3OperationError, type S3ErrorContext } from './classify.js';
 import { createS3Client } from './client.js';
 import type { S3Target } from './s3-target.js';
+import { watchBody, type UploadBody } from './upload-body.js';
+import { createBufferPool, readParts, type Part, type PartReader } from './upload-parts.js';
 
-/**
- * The object's bytes: a stream; or chunks that the uploader has copied before it asks for the
- * next one (such a body may reuse a chunk's memory from then on); or lent chunks.
- */
-export type UploadBody = Readable | AsyncIterable<Buffer> | LentChunks;
-
-/** A chunk the uploader may keep, unchanged, until it calls release() (once). */
-export interface LentChunk {
-  data: Buffer;
-  release(): void;
-}
-
-/**
- * Chunks lent to the uploader: one of exactly `partSizeBytes` that starts a part, or the body's
- * last one, is sent as its part as it is and released once stored; any other is copied into a
- * part buffer and released at once. A failed upload drops what it holds unreleased.
- */
-export interface LentChunks {
-  lent: AsyncIterable<LentChunk>;
-}
+export type { LentChunk, LentChunks, UploadBody } from './upload-body.js';
 
 export interface UploadObjectInput {
   target: S3Target;
@@ -165,202 +147,6 @@ async function sendPart(client: S3Client, params: PartParams, part: Part, partNu
   // Stored: its buffer takes the next part. A failed part's buffer is dropped, never reused.
   part.release();
   return output.ETag;
-}
-
-interface Part {
-  data: Buffer;
-  last: boolean;
-  /** Gives the part's memory back (to the pool, or to the body that lent it) once S3 has it. */
-  release(): void;
-}
-
-interface PartReader {
-  next(): Promise<Part>;
-  /** Bytes read from the body so far. */
-  bytes(): number;
-}
-
-interface BufferPool {
-  take(): Buffer;
-  give(buffer: Buffer): void;
-}
-
-/** Part buffers, reused: outside the V8 heap and never garbage while the upload runs. */
-function createBufferPool(size: number): BufferPool {
-  const free: Buffer[] = [];
-  return {
-    take: () => free.pop() ?? Buffer.allocUnsafeSlow(size),
-    give: (buffer) => void free.push(buffer),
-  };
-}
-
-/** A chunk of the body: lent ones carry their release, others must be copied before the next is read. */
-interface BodyChunk {
-  data: Buffer;
-  release: (() => void) | null;
-}
-
-/**
- * The body cut into parts of exactly `partSize` bytes, the last one shorter (or empty for an
- * empty body). A full part is handed out only once more bytes follow it, so `last` is known.
- */
-function readParts(chunks: AsyncIterator<BodyChunk>, partSize: number, pool: BufferPool): PartReader {
-  let total = 0;
-  /** The chunk being cut into parts, from `offset`; null before the first and after the last. */
-  let pending: BodyChunk | null = null;
-  let offset = 0;
-  let ended = false;
-  /** The next chunk that has bytes (empty ones are released at once), or null at the end. */
-  const readChunk = async (): Promise<BodyChunk | null> => {
-    while (!ended) {
-      const next = await chunks.next();
-      if (next.done === true) break;
-      total += next.value.data.length;
-      if (next.value.data.length > 0) return next.value;
-      next.value.release?.();
-    }
-    ended = true;
-    return null;
-  };
-  const advance = async (): Promise<void> => {
-    pending?.release?.();
-    pending = await readChunk();
-    offset = 0;
-  };
-  const pooled = (buffer: Buffer, length: number, last: boolean): Part => ({
-    data: length === buffer.length ? buffer : buffer.subarray(0, length),
-    last,
-    release: () => pool.give(buffer),
-  });
-  return {
-    bytes: () => total,
-    async next() {
-      if (pending === null) await advance();
-      let filled = 0;
-      const lent = pending;
-      let buffer: Buffer;
-      if (lent?.release != null && offset === 0 && lent.data.length <= partSize) {
-        // Sent as it is when it is a whole part, or the body's last chunk.
-        pending = await readChunk();
-        if (pending === null || lent.data.length === partSize) return { data: lent.data, last: pending === null, release: lent.release };
-        buffer = pool.take();
-        filled = lent.data.copy(buffer);
-        lent.release();
-      } else {
-        buffer = pool.take();
-      }
-      for (;;) {
-        if (pending === null) return pooled(buffer, filled, true);
-        if (filled === partSize) return pooled(buffer, filled, false);
-        const copied = pending.data.copy(buffer, filled, offset, Math.min(pending.data.length, offset + partSize - filled));
-        filled += copied;
-        offset += copied;
-        if (offset === pending.data.length) await advance();
-      }
-    },
-  };
-}
-
-interface WatchedBody {
-  /** The body's chunks; each is copied, or lent, before the next is asked for. */
-  chunks: AsyncIterator<BodyChunk>;
-  /** Stops reading the body; answers the body's own error if it failed before this call. */
-  release(): unknown;
-  stopWatching(): void;
-}
-
-/**
- * Remembers the body's own failure apart from S3's, and stops the body when the signal aborts
- * (a stream is destroyed; other chunks are ended when the upload lets go of them).
- */
-function watchBody(body: UploadBody, signal: AbortSignal | undefined): WatchedBody {
-  if (body instanceof Readable) return watchStream(body, signal);
-  if ('lent' in body) return watchChunks(body.lent, (chunk) => ({ data: chunk.data, release: onceOnly(chunk.release.bind(chunk)) }));
-  return watchChunks(body, (chunk) => ({ data: chunk, release: null }));
-}
-
-function onceOnly(release: () => void): () => void {
-  let done = false;
-  return () => {
-    if (done) return;
-    done = true;
-    release();
-  };
-}
-
-function toBodyChunk(chunk: Buffer | string): BodyChunk {
-  return { data: typeof chunk === 'string' ? Buffer.from(chunk) : chunk, release: null };
-}
-
-function watchStream(body: Readable, signal: AbortSignal | undefined): WatchedBody {
-  let bodyError: unknown = null;
-  const onError = (error: unknown) => {
-    bodyError ??= error;
-  };
-  const onAbort = () => body.destroy(Object.assign(new Error('aborted'), { name: 'AbortError' }));
-  body.on('error', onError);
-  signal?.addEventListener('abort', onAbort, { once: true });
-  if (signal?.aborted === true) onAbort();
-  const iterator = (body as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
-  return {
-    chunks: {
-      async next() {
-        const result = await iterator.next();
-        return result.done === true ? result : { value: toBodyChunk(result.value) };
-      },
-    },
-    release() {
-      // Read first: destroying the body now is not its fault.
-      const failure = bodyError;
-      body.destroy();
-      return failure;
-    },
-    stopWatching() {
-      signal?.removeEventListener('abort', onAbort);
-      // Keeps a late error (after destroy) from being an uncaught 'error' event.
-      body.removeListener('error', onError);
-      body.on('error', () => undefined);
-    },
-  };
-}
-
-function watchChunks<T>(body: AsyncIterable<T>, toChunk: (chunk: T) => BodyChunk): WatchedBody {
-  const iterator = body[Symbol.asyncIterator]();
-  let bodyError: unknown = null;
-  let finished = false;
-  const finish = () => {
-    if (finished) return;
-    finished = true;
-    // Ends an iterator the upload let go of early, so that its clean-up runs. A failure of that
-    // clean-up is kept as the body's; the upload has already failed for the reason it reports.
-    iterator.return?.().catch((error: unknown) => {
-      bodyError ??= error;
-    });
-  };
-  return {
-    chunks: {
-      async next() {
-        try {
-          const result = await iterator.next();
-          if (result.done === true) {
-            finished = true;
-            return { done: true, value: undefined };
-          }
-          return { value: toChunk(result.value) };
-        } catch (error) {
-          finished = true;
-          bodyError ??= error;
-          throw error;
-        }
-      },
-    },
-    release() {
-      const failure = bodyError;
-      finish();
-      return failure;
-    },
-    stopWatching: finish,
-  };
 }
 
 function toOperationError(
