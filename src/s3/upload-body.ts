@@ -44,17 +44,9 @@ export interface WatchedBody {
  */
 export function watchBody(body: UploadBody, signal: AbortSignal | undefined): WatchedBody {
   if (body instanceof Readable) return watchStream(body, signal);
-  if ('lent' in body) return watchChunks(body.lent, (chunk) => ({ data: chunk.data, release: onceOnly(chunk.release.bind(chunk)) }));
+  // Released once each, by readParts or after the part is stored; a failed part's never.
+  if ('lent' in body) return watchChunks(body.lent, (chunk) => ({ data: chunk.data, release: () => chunk.release() }));
   return watchChunks(body, (chunk) => ({ data: chunk, release: null }));
-}
-
-function onceOnly(release: () => void): () => void {
-  let done = false;
-  return () => {
-    if (done) return;
-    done = true;
-    release();
-  };
 }
 
 function toBodyChunk(chunk: Buffer | string): BodyChunk {
