@@ -29,7 +29,6 @@ export function createBufferPool(size: number): BufferPool {
   };
 }
 
-
 /**
  * The body cut into parts of exactly `partSize` bytes, the last one shorter (or empty for an
  * empty body). A full part is handed out only once more bytes follow it, so `last` is known.
