@@ -5,6 +5,7 @@
 // or on a worker thread's own (a dialect's result-texts-thread-reader.ts).
 import type { Expression, Kysely } from 'kysely';
 import type { HexId } from '../../domain/types.js';
+import { pageResultTexts } from '../result-text-pages.js';
 import type { ResultTextBatch, Store } from '../store.js';
 import type { Database } from './database.js';
 import type { DialectOps } from './dialect-ops.js';
@@ -29,18 +30,10 @@ export async function* readResultTexts(
 ): AsyncGenerator<ResultTextBatch> {
   const run = await db.selectFrom('runs').select('seq').where('id', '=', runId).executeTakeFirst();
   if (run === undefined) return;
-  let lastSeq = 0;
-  for (;;) {
-    const after = lastSeq;
-    const batch = await ops.readInSeqOrder((reader) =>
-      selectResultTextsBatch(ops, reader, { runSeq: Number(run.seq), after, unique, batchSize }).executeTakeFirstOrThrow(),
-    );
-    const rowCount = Number(batch.row_count);
-    if (rowCount === 0) return;
-    yield { rowCount, texts: typeof batch.texts === 'string' ? Buffer.from(batch.texts, 'utf8') : batch.texts };
-    lastSeq = Number(batch.last_seq);
-    if (rowCount < batchSize) return;
-  }
+  yield* pageResultTexts(
+    (after) => ops.readInSeqOrder((reader) => selectResultTextsBatch(ops, reader, { runSeq: Number(run.seq), after, unique, batchSize }).executeTakeFirst()),
+    batchSize,
+  );
 }
 
 /** Where a batch starts and how long it is: values, or SQL (a thread's statement compiles them in). */
