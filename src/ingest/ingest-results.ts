@@ -5,7 +5,7 @@
 import { systemClock } from '../domain/clock.js';
 import { toError } from '../domain/app-error.js';
 import type { HexId, Run } from '../domain/types.js';
-import type { IngestRow, Store } from '../storage/store.js';
+import type { Store } from '../storage/store.js';
 import type { ParsedBatch } from './parsed-batch.js';
 
 export interface IngestResultsInput {
@@ -27,13 +27,22 @@ export async function ingestResults(input: IngestResultsInput): Promise<IngestRe
   const { store } = input;
   const ingestId = await store.openIngest(input.runId, input.nowMs ?? systemClock());
   const columns = createColumnList();
-  const appends = createAppendPipeline((rows) => store.appendIngestRows(ingestId, rows));
+  const appends = createAppendPipeline(async (batch) => {
+    try {
+      await store.appendIngestRows(ingestId, batch.rows);
+    } finally {
+      batch.release?.();
+    }
+  });
   let accepted = 0;
   try {
     for await (const batch of input.batches) {
       columns.addAll(batch.columns);
-      if (batch.rows.length === 0) continue;
-      await appends.start(batch.rows);
+      if (batch.rows.length === 0) {
+        batch.release?.();
+        continue;
+      }
+      await appends.start(batch);
       accepted += batch.rows.length;
     }
     await appends.finish();
@@ -66,10 +75,10 @@ function createColumnList(): { list: string[]; addAll(columns: string[]): void }
 
 interface AppendPipeline {
   /**
-   * Waits for the append in flight (throwing its error), then starts appending `rows` without
+   * Waits for the append in flight (throwing its error), then starts appending `batch` without
    * waiting for it: the next batch is parsed while the store writes this one.
    */
-  start(rows: IngestRow[]): Promise<void>;
+  start(batch: ParsedBatch): Promise<void>;
   /** Waits for the append in flight, throwing its error. */
   finish(): Promise<void>;
   /** After a failure elsewhere: waits for the append in flight; returns its error, if any, unthrown. */
@@ -82,7 +91,7 @@ interface AppendPipeline {
  * is caught as it settles (a rejection is never left unhandled while the parser runs) and is
  * thrown by the next start/finish, or returned by abandon.
  */
-function createAppendPipeline(append: (rows: IngestRow[]) => Promise<void>): AppendPipeline {
+function createAppendPipeline(append: (batch: ParsedBatch) => Promise<void>): AppendPipeline {
   type Outcome = { failed: false } | { failed: true; error: unknown };
   let pending: Promise<Outcome> | null = null;
   async function settle(): Promise<Outcome> {
@@ -96,9 +105,9 @@ function createAppendPipeline(append: (rows: IngestRow[]) => Promise<void>): App
     if (outcome.failed) throw outcome.error;
   }
   return {
-    async start(rows) {
+    async start(batch) {
       await finish();
-      pending = append(rows).then(
+      pending = append(batch).then(
         (): Outcome => ({ failed: false }),
         (error: unknown): Outcome => ({ failed: true, error }),
       );

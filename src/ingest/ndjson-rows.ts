@@ -49,9 +49,10 @@ export async function* parseNdjsonRows(
 
 /**
  * A row still held as the bytes it arrived in (a view of the request's chunk, kept only while
- * its batch is): a store that binds `dataBytes` never has it decoded into a string.
+ * its batch is; or of a batch from the parse thread): a store that binds `dataBytes` never has
+ * it decoded into a string.
  */
-class LineRow implements IngestRow {
+export class LineRow implements IngestRow {
   constructor(
     readonly dataBytes: Buffer,
     readonly rowHash: string,

@@ -8,6 +8,11 @@ export interface ParsedBatch {
   rows: IngestRow[];
   /** Keys first seen (in this request) in this batch, in first-seen order. */
   columns: string[];
+  /**
+   * Called once the store has the rows (or failed to take them): their bytes may be reused from
+   * then on (the parse thread's batch buffers go back to it). Absent: nothing to give back.
+   */
+  release?: () => void;
 }
 
 export interface RowParseOptions {

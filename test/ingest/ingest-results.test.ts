@@ -4,7 +4,7 @@ import { BUILT_IN_CRAWLER } from '../../src/domain/crawlers.js';
 import type { Run } from '../../src/domain/types.js';
 import { ingestResults } from '../../src/ingest/ingest-results.js';
 import { parseJsonArrayRows } from '../../src/ingest/json-rows.js';
-import { parseNdjsonRows } from '../../src/ingest/ndjson-rows.js';
+import { parseNdjsonRows, type ParsedBatch } from '../../src/ingest/ndjson-rows.js';
 import type { Store } from '../../src/storage/store.js';
 import { describeEachDialect } from '../helpers/temp-store.js';
 
@@ -223,5 +223,35 @@ describeEachDialect('ingestResults', (getStore) => {
     expect((error as AppError).code).toBe('IngestNotOpen');
     expect(linesRead).toBeLessThanOrEqual(30);
     expect(await visibleState(store, accountId, run.id)).toEqual({ total: 0, unique: 0, rows: [], columns: [] });
+  });
+
+  it('releases each batch once, after the store has its rows, also when its append failed', async () => {
+    const store = getStore();
+    const { run, accountId } = await startRun(store);
+    const events: string[] = [];
+    const observed: Store = Object.create(store) as Store;
+    observed.appendIngestRows = async (ingestId, rows) => {
+      events.push(`append ${rows.length}`);
+      await store.appendIngestRows(ingestId, rows);
+      events.push('appended');
+    };
+    async function* releasing(batches: AsyncIterable<ParsedBatch>): AsyncGenerator<ParsedBatch> {
+      let index = 0;
+      for await (const batch of batches) {
+        const name = `release ${index++}`;
+        yield { ...batch, release: () => events.push(name) };
+      }
+    }
+    await ingestResults({ store: observed, runId: run.id, batches: releasing(parseNdjsonRows(linesOf(rowLines(25)), parseOptions)) });
+    expect(events).toEqual(['append 10', 'appended', 'release 0', 'append 10', 'appended', 'release 1', 'append 5', 'appended', 'release 2']);
+
+    events.length = 0;
+    const sweepFirst = async (index: number): Promise<void> => {
+      if (index === 0) await store.discardIngestsOpenedBefore(Number.MAX_SAFE_INTEGER);
+    };
+    const error = await failureOf(ingestResults({ store: observed, runId: run.id, batches: releasing(parseNdjsonRows(linesOf(rowLines(15), sweepFirst), parseOptions)), nowMs: NOW_MS }));
+    expect((error as AppError).code).toBe('IngestNotOpen');
+    expect(events).toEqual(['append 10', 'release 0']);
+    expect((await visibleState(store, accountId, run.id)).total).toBe(25);
   });
 });

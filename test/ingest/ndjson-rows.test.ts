@@ -1,7 +1,10 @@
+// Every case runs twice: on parseNdjsonRows, and on the parse thread (threaded-ndjson-rows.ts),
+// which must give the same batches, rows and errors.
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/app-error.js';
 import { parseNdjsonRows, type ParsedBatch, type RowParseOptions } from '../../src/ingest/ndjson-rows.js';
+import { createNdjsonParseThread, MAX_UNPARSED_BYTES } from '../../src/ingest/threaded-ndjson-rows.js';
 
 const NOW_MS = Date.UTC(2025, 0, 2, 3, 4, 5);
 const options: RowParseOptions = { maxRowBytes: 1024, batchRows: 1000, now: () => NOW_MS };
@@ -17,9 +20,22 @@ function cutAt(body: string, offsets: number[]): Buffer[] {
   return edges.slice(1).map((end, i) => bytes.subarray(edges[i], end));
 }
 
+type Parse = (source: AsyncIterable<Buffer | string>, options: RowParseOptions) => AsyncIterable<ParsedBatch>;
+
+const parseThread = createNdjsonParseThread();
+afterAll(() => parseThread.close());
+
+/** `readAheadBytes`: how far past a bad line the parser may have read the body. */
+const parsers: Array<{ name: string; parse: Parse; readAheadBytes: number }> = [
+  { name: 'parseNdjsonRows', parse: parseNdjsonRows, readAheadBytes: 0 },
+  { name: 'the NDJSON parse thread', parse: (source, parseOptions) => parseThread.parse(source, parseOptions), readAheadBytes: MAX_UNPARSED_BYTES },
+];
+
+let parse: Parse = parseNdjsonRows;
+
 async function collect(source: AsyncIterable<Buffer | string>, overrides: Partial<RowParseOptions> = {}): Promise<ParsedBatch[]> {
   const batches: ParsedBatch[] = [];
-  for await (const batch of parseNdjsonRows(source, { ...options, ...overrides })) batches.push(batch);
+  for await (const batch of parse(source, { ...options, ...overrides })) batches.push(batch);
   return batches;
 }
 
@@ -41,7 +57,11 @@ async function errorOf(parts: Array<Buffer | string>, overrides: Partial<RowPars
 const body = '{"name":"Café 🦑","city":"תל אביב"}\n{"name":"東京","n":1}\n{"emoji":"👩‍👩‍👧","n":2}\n';
 const expectedRows = ['{"name":"Café 🦑","city":"תל אביב"}', '{"name":"東京","n":1}', '{"emoji":"👩‍👩‍👧","n":2}'];
 
-describe('parseNdjsonRows', () => {
+describe.each(parsers)('$name', (parser) => {
+  beforeEach(() => {
+    parse = parser.parse;
+  });
+
   it('parses rows, hashes their text and reports new columns in first-seen order', async () => {
     const batches = await collect(chunksOf([body]));
     expect(batches).toHaveLength(1);
@@ -148,7 +168,7 @@ describe('parseNdjsonRows', () => {
     );
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).param).toBe('line 2');
-    expect(pulledBytes).toBeLessThanOrEqual(maxRowBytes + 2 * chunkBytes);
+    expect(pulledBytes).toBeLessThanOrEqual(maxRowBytes + parser.readAheadBytes + 2 * chunkBytes);
   });
   it('also closes a batch once its rows reach batchBytes', async () => {
     // 14 bytes (13 characters), then 13 bytes each; the CR of CRLF does not count.

@@ -8,6 +8,7 @@ import { ingestResults } from '../../ingest/ingest-results.js';
 import { parseJsonArrayRows } from '../../ingest/json-rows.js';
 import { parseNdjsonRows, type ParsedBatch, type RowParseOptions } from '../../ingest/ndjson-rows.js';
 import { DEFAULT_BATCH_BYTES } from '../../ingest/parsed-batch.js';
+import { createNdjsonParseThread, type NdjsonParseThread } from '../../ingest/threaded-ndjson-rows.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireAccount } from '../auth.js';
 import { NDJSON_CONTENT_TYPE } from '../body-parsers.js';
@@ -42,11 +43,20 @@ async function discardRest(stream: Readable): Promise<void> {
   });
 }
 
-function readBatches(request: FastifyRequest, options: RowParseOptions): AsyncIterable<ParsedBatch> {
+/**
+ * NDJSON bodies from this size on (and streamed ones, of unknown size) are parsed on the parse
+ * thread; smaller ones here, where a few rows cost less than the thread's round trips.
+ */
+const PARSE_ON_THREAD_MIN_BYTES = 256 * 1024;
+
+function readBatches(request: FastifyRequest, options: RowParseOptions, parseThread: NdjsonParseThread): AsyncIterable<ParsedBatch> {
   if (!isNdjson(request)) return parseJsonArrayRows(request.body, options);
   const stream = request.body as Readable;
   // destroyOnReturn false: a bad line must not destroy the socket we still answer on.
-  return parseNdjsonRows(stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>, options);
+  const chunks = stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
+  const declaredBytes = Number(request.headers['content-length'] ?? Number.NaN);
+  if (declaredBytes < PARSE_ON_THREAD_MIN_BYTES) return parseNdjsonRows(chunks, options);
+  return parseThread.parse(chunks, options);
 }
 
 // No route bodyLimit: Fastify applies body limits only to buffered parsers, so the NDJSON stream
@@ -55,6 +65,9 @@ export function createRunResultRoutes(deps: AppDeps): FastifyPluginAsync {
   const { store, clock, config } = deps;
   const batchRows = INGEST_BATCH_ROWS[config.databaseUrl === null ? 'sqlite' : 'postgres'];
   return async (app) => {
+    // Started by the first big NDJSON body; stopped with the app.
+    const parseThread = createNdjsonParseThread();
+    app.addHook('onClose', () => parseThread.close());
     app.post<{ Params: IdParams }>('/runs/:id/results', {
       schema: markExtension({
         tags: ['Runs', 'Results'],
@@ -87,7 +100,8 @@ export function createRunResultRoutes(deps: AppDeps): FastifyPluginAsync {
       if (run.status !== 'running') {
         throw new AppError('RunNotRunning', `Run ${run.id} is ${run.status}: results can only be added to a running run.`, { status: 409 });
       }
-      const batches = readBatches(request, { maxRowBytes: config.maxRowBytes, batchRows, batchBytes: DEFAULT_BATCH_BYTES, now: clock });
+      const options = { maxRowBytes: config.maxRowBytes, batchRows, batchBytes: DEFAULT_BATCH_BYTES, now: clock };
+      const batches = readBatches(request, options, parseThread);
       const outcome = await ingestResults({ store, runId: run.id, batches, nowMs: clock() });
       return { accepted: outcome.accepted, total_results: outcome.run.totalResults, run: serializeRun(outcome.run, clock()) };
     }
