@@ -1,6 +1,6 @@
 // The export's worker thread: reads the run's batches through the store's thread reader (its
-// own connection), encodes each to CSV and packs the records, the header first, into slot
-// buffers filled to exactly `slotBytes` (the last one less), which it transfers to
+// own connection), encodes each to CSV and packs the records, the header first, into slots
+// (shared memory) filled to exactly `slotBytes` (the last one less), which it sends by number to
 // threaded-run-export.ts; a slot comes back once read (a download) or once S3 has stored it as a
 // part (a delivery's slots are its parts: the upload sends them without a copy). It waits for a
 // slot when all are out, so memory stays `slotCount` slots whatever the run's size. Reading and
@@ -15,9 +15,9 @@ import type { RunExportMessage, RunExportRequest, RunExportThreadData } from './
 const port = parentPort;
 if (port === null) throw new Error('run-export-thread.ts runs as a worker thread only');
 const data = workerData as RunExportThreadData;
-/** Slots made so far; at most data.slotCount, each data.slotBytes long. */
-let slotsMade = 0;
-const freeSlots: ArrayBuffer[] = [];
+/** The slots made so far (at most data.slotCount, each data.slotBytes long), by number. */
+const slots: Uint8Array[] = [];
+const freeSlots: number[] = [];
 let wake: (() => void) | null = null;
 port.on('message', (request: RunExportRequest) => {
   freeSlots.push(request.free);
@@ -71,10 +71,11 @@ async function* readOneAhead<T>(items: AsyncIterable<T>): AsyncGenerator<T> {
   }
 }
 
-async function takeFreeSlot(): Promise<ArrayBuffer> {
-  if (freeSlots.length === 0 && slotsMade < data.slotCount) {
-    slotsMade += 1;
-    return new ArrayBuffer(data.slotBytes);
+/** A free slot's number; a new slot (sent with its first batch) while fewer than slotCount exist. */
+async function takeFreeSlot(): Promise<number> {
+  if (freeSlots.length === 0 && slots.length < data.slotCount) {
+    slots.push(new Uint8Array(new SharedArrayBuffer(data.slotBytes)));
+    return slots.length - 1;
   }
   while (freeSlots.length === 0) await new Promise<void>((resolve) => (wake = resolve));
   return freeSlots.shift()!;
@@ -85,19 +86,26 @@ async function takeFreeSlot(): Promise<ArrayBuffer> {
  * rows whose last byte it holds; the last, shorter one at finish().
  */
 function createSlotWriter() {
-  let slot: Uint8Array | null = null;
+  let slotNumber: number | null = null;
+  const sent = new Set<number>();
   let used = 0;
   let rows = 0;
   const send = (): void => {
-    const buffer = slot!.buffer as ArrayBuffer;
-    const message: RunExportMessage = { buffer, byteLength: used, rowCount: rows };
-    port!.postMessage(message, [buffer]);
-    [slot, used, rows] = [null, 0, 0];
+    const message: RunExportMessage = { slot: slotNumber, byteLength: used, rowCount: rows };
+    // A slot's memory goes once, with its first batch: a SharedArrayBuffer in each message
+    // would be a new ArrayBuffer there each time, which is what the main thread's heap counts.
+    if (slotNumber !== null && !sent.has(slotNumber)) {
+      sent.add(slotNumber);
+      message.shared = slots[slotNumber]!.buffer as SharedArrayBuffer;
+    }
+    port!.postMessage(message);
+    [slotNumber, used, rows] = [null, 0, 0];
   };
   return {
     async write(records: Buffer, rowCount: number): Promise<void> {
       for (let offset = 0; offset < records.length; ) {
-        slot ??= new Uint8Array(await takeFreeSlot());
+        slotNumber ??= await takeFreeSlot();
+        const slot = slots[slotNumber]!;
         const copied = records.copy(slot, used, offset, Math.min(records.length, offset + slot.length - used));
         used += copied;
         offset += copied;
@@ -107,10 +115,7 @@ function createSlotWriter() {
       if (records.length === 0) rows += rowCount;
     },
     finish(): void {
-      if (slot !== null || rows > 0) {
-        slot ??= new Uint8Array(0);
-        send();
-      }
+      if (slotNumber !== null || rows > 0) send();
     },
   };
 }

@@ -1,13 +1,17 @@
 // A large export read and encoded on a worker thread (run-export-thread.ts): the thread opens
 // the store's reader on a connection of its own (Store.planResultTextsThread), encodes each
-// batch to CSV and packs the records into a few slot buffers, which it transfers here (no copy);
-// this side lends them to the reader (for an S3 upload, each slot is a part) and transfers each
-// back when it is released. So no batch costs this thread new memory: on the server's
-// thread each 1M-row export used to allocate ~1.4 GB of batch buffers, for which V8 ran ~65
-// full collections of the server's heap (it collects for every few MB of new ArrayBuffer
-// memory). The slots are plain ArrayBuffers, not shared memory: V8 copies to and from a
-// SharedArrayBuffer word by word (its relaxed-atomic memmove), ~30% of this thread's CPU
-// during an upload, where a plain buffer is copied by libc's memmove.
+// batch to CSV and packs the records into a few slots, which this side lends to the reader (for
+// an S3 upload, each slot is a part) and hands back when they are released. So no batch costs
+// this thread new memory: on the server's thread each 1M-row export used to allocate ~1.4 GB
+// of batch buffers, for which V8 ran ~65 full collections of the server's heap (it collects
+// for every few MB of new ArrayBuffer memory).
+//
+// The slots are SharedArrayBuffers, sent once; after that the messages carry slot numbers.
+// Plain ArrayBuffers transferred back and forth were new ArrayBuffer memory on this side at
+// every part: 25 mark-compacts of the main heap during a 1M-row delivery, ~30% of a core in
+// V8's marking threads, none with shared slots (server CPU over the delivery 3.7-5.0 s -> 2.7 s,
+// s3rver's 7.5-8.5 s -> 6.4-6.6 s). The price: V8 copies into shared memory word by word (its
+// relaxed-atomic memmove), ~5% of the export thread's time; this side copies nothing.
 import { Worker } from 'node:worker_threads';
 import type { ResultTextsThreadPlan } from '../storage/store.js';
 
@@ -24,30 +28,33 @@ export interface RunExportThreadData {
 }
 
 /**
- * From the thread: the CSV's next `byteLength` bytes, the start of `buffer` (transferred), with
- * the number of rows whose last byte they hold; or the end; or a failure.
+ * From the thread: the CSV's next `byteLength` bytes, the start of slot number `slot` (null: no
+ * bytes, only rows), with the number of rows whose last byte they hold; the slot's memory comes
+ * with its first batch. Or the end; or a failure.
  */
 export type RunExportMessage =
-  | { buffer: ArrayBuffer; byteLength: number; rowCount: number }
+  | { slot: number | null; shared?: SharedArrayBuffer; byteLength: number; rowCount: number }
   | { end: true }
   | { error: string };
 
-/** To the thread: a slot buffer back (transferred), to be written again. */
+/** To the thread: a slot is free, to be written again. */
 export interface RunExportRequest {
-  free: ArrayBuffer;
+  free: number;
 }
 
 export interface EncodedBatch {
-  /** A view of the slot buffer: valid until the batch is freed. */
+  /** A view of the slot: valid until the batch is freed (the thread then writes it again). */
   records: Buffer;
   /** Rows whose last byte is in `records`. */
   rowCount: number;
+  /** The slot's number; null for a batch of no bytes. */
+  slot: number | null;
 }
 
 export interface ThreadedRunExport {
   /** The next batch, in the store's order; null after the last. */
   next(): Promise<EncodedBatch | null>;
-  /** The batch's slot goes back to the thread: its `records` are empty from then on. */
+  /** The batch's slot goes back to the thread, which writes it again: its `records` must not be read after. */
   free(batch: EncodedBatch): void;
   /** Stops the thread (and its reads). Safe to call twice. */
   close(): Promise<void>;
@@ -56,6 +63,8 @@ export interface ThreadedRunExport {
 export function startThreadedRunExport(options: RunExportThreadData): ThreadedRunExport {
   const worker = createExportWorker(options);
   const arrived: Array<EncodedBatch | null> = [];
+  /** The thread's slots, shared memory, by number. */
+  const slots: Buffer[] = [];
   let waiting: { resolve(batch: EncodedBatch | null): void; reject(error: Error): void } | null = null;
   let failure: Error | null = null;
   let ended = false;
@@ -79,7 +88,9 @@ export function startThreadedRunExport(options: RunExportThreadData): ThreadedRu
       ended = true;
       return deliver(null);
     }
-    deliver({ records: Buffer.from(message.buffer, 0, message.byteLength), rowCount: message.rowCount });
+    if (message.shared !== undefined) slots[message.slot!] = Buffer.from(message.shared);
+    const records = message.slot === null ? Buffer.alloc(0) : slots[message.slot]!.subarray(0, message.byteLength);
+    deliver({ records, rowCount: message.rowCount, slot: message.slot });
   });
   worker.on('error', fail);
   worker.on('exit', (code) => {
@@ -96,10 +107,8 @@ export function startThreadedRunExport(options: RunExportThreadData): ThreadedRu
     },
     free(batch) {
       // A chunk released after the export closed (an upload that failed) has nowhere to go.
-      if (closing !== null) return;
-      const buffer = batch.records.buffer as ArrayBuffer;
-      const request: RunExportRequest = { free: buffer };
-      worker.postMessage(request, [buffer]);
+      if (closing !== null || batch.slot === null) return;
+      worker.postMessage({ free: batch.slot } satisfies RunExportRequest);
     },
     close() {
       closing ??= worker.terminate().then(() => undefined);

@@ -132,8 +132,10 @@ describeEachDialect('createRunCsvStream', (getStore) => {
     expect(copies.slice(0, -1).every((copy) => copy.length === chunkBytes)).toBe(true);
     expect(copies.at(-1)!.length).toBe(expected.length % chunkBytes);
     expect(stats).toEqual({ rows: 40, bytes: expected.length });
-    // Released chunks went back to the thread (their memory moved, so the views are empty now).
-    expect(views.slice(0, -1).every((view) => view.length === 0)).toBe(true);
+    // Released chunks went back to the thread, which wrote later chunks into the same few slots.
+    const slots = new Set(views.map((view) => view.buffer));
+    expect(slots.size).toBeLessThanOrEqual(2 + 1); // chunksHeld, and one the thread fills ahead
+    expect(views.length).toBeGreaterThan(2 * slots.size);
   });
 
   it('lends the same bytes from the calling thread, when the run is small', async () => {
