@@ -5,9 +5,8 @@
 // part (a delivery's slots are its parts: the upload sends them without a copy). It waits for a
 // slot when all are out, so memory stays `slotCount` slots whatever the run's size. Reading and
 // encoding here leave the main thread the upload.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
+import { createGarbageCollector } from '../runtime/garbage-collector.js';
 import type { ResultTextsThreadModule } from '../storage/store.js';
 import { createCsvBatchEncoder } from './csv-batch-encoder.js';
 import type { RunExportMessage, RunExportRequest, RunExportThreadData } from './threaded-run-export.js';
@@ -28,7 +27,7 @@ port.on('message', (request: RunExportRequest) => {
 /** Batches between two scavenges of this thread's heap. */
 const BATCHES_PER_COLLECTION = 4;
 
-/**
+/*
  * A scavenge (young-generation collection) of this thread's heap, every 4 batches. The buffers
  * the store's reader hands over (the socket's chunks on PostgreSQL, each batch on SQLite) are
  * garbage at once, but V8 frees such memory only when a collection finds it dead, and a thread
@@ -36,15 +35,7 @@ const BATCHES_PER_COLLECTION = 4;
  * collection: measured on 1M-row PostgreSQL deliveries, peak RSS 292-345 MiB without these
  * scavenges, and a scavenge costs far less than the full collections (each marks the thread's
  * whole ~10 MB heap) that a full one every 8 batches cost: 3.4-3.5 s of upload vs 4.6 s.
- * `gc` exists only under --expose-gc: the flag, set now, applies to contexts created after it,
- * and a new context hands out its `gc` (jest's leak detector does the same). None: no-op.
  */
-function createCollector(): () => void {
-  setFlagsFromString('--expose-gc');
-  const gc: unknown = runInNewContext('gc');
-  if (typeof gc !== 'function') return () => undefined;
-  return () => void gc({ type: 'minor' });
-}
 
 /** The store's reader module: TypeScript through tsx when the server runs from src/. */
 async function importReaderModule(url: string): Promise<ResultTextsThreadModule> {
@@ -122,7 +113,7 @@ function createSlotWriter() {
 
 async function exportRun(): Promise<void> {
   const encoder = createCsvBatchEncoder(data.columns, { noLineBreaks: data.noLineBreaks, runId: data.runId });
-  const collectGarbage = createCollector();
+  const collector = createGarbageCollector();
   const source = (await importReaderModule(data.source.moduleUrl)).openResultTexts(data.source.args);
   const slots = createSlotWriter();
   try {
@@ -131,7 +122,7 @@ async function exportRun(): Promise<void> {
     for await (const batch of readOneAhead(source.batches)) {
       await slots.write(encoder.encodeBatchView(batch.texts), batch.rowCount);
       batch.release?.();
-      if (++batchNumber % BATCHES_PER_COLLECTION === 0) collectGarbage();
+      if (++batchNumber % BATCHES_PER_COLLECTION === 0) collector.young();
     }
     slots.finish();
     port!.postMessage({ end: true } satisfies RunExportMessage);

@@ -3,10 +3,9 @@
 // only the store's writes. Each batch goes back packed: every row's bytes in one transferred
 // buffer with their end offsets, hashes and scraping times beside them. A row without a
 // scraping time of its own gets NaN here; the main thread gives it its clock's now.
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { AppError } from '../domain/app-error.js';
+import { createGarbageCollector } from '../runtime/garbage-collector.js';
 import { parseNdjsonRows } from './ndjson-rows.js';
 import type { ParsedBatch } from './parsed-batch.js';
 import type { ParseThreadReply, ParseThreadRequest, ThreadParseOptions } from './threaded-ndjson-rows.js';
@@ -49,7 +48,7 @@ function createChunkQueue(session: number): ChunkQueue {
       held = 0;
       if (uncollectedBytes >= BYTES_PER_COLLECTION) {
         uncollectedBytes = 0;
-        collectYoung();
+        collector.young();
       }
       if (chunks.length === 0 && !ended && !dropped) {
         reportConsumed();
@@ -95,21 +94,13 @@ function createChunkQueue(session: number): ChunkQueue {
 const BYTES_PER_COLLECTION = 8 * 1024 * 1024;
 
 /**
- * A scavenge (young-generation collection) of this thread's heap. The body's chunks are garbage
- * once parsed, but V8 frees an ArrayBuffer only when a collection finds it dead, and a thread
- * that allocates few JS objects waits for ~64 MB of them first; they then stayed in the
- * process's memory, idle, after the ingest (1M-row bench:delivery: peak RSS +85 MiB during
- * the delivery that followed). `gc` exists only under --expose-gc: the flag, set now, applies
- * to contexts created after it, and a new context hands out its `gc`. None: no-op.
+ * A scavenge (young-generation collection) of this thread's heap every BYTES_PER_COLLECTION.
+ * The body's chunks are garbage once parsed, but V8 frees an ArrayBuffer only when a collection
+ * finds it dead, and a thread that allocates few JS objects waits for ~64 MB of them first;
+ * they then stayed in the process's memory, idle, after the ingest (1M-row bench:delivery: peak
+ * RSS +85 MiB during the delivery that followed).
  */
-function createCollector(): () => void {
-  setFlagsFromString('--expose-gc');
-  const gc: unknown = runInNewContext('gc');
-  if (typeof gc !== 'function') return () => undefined;
-  return () => void gc({ type: 'minor' });
-}
-
-const collectYoung = createCollector();
+const collector = createGarbageCollector();
 let uncollectedBytes = 0;
 
 const sessions = new Map<number, ChunkQueue>();
