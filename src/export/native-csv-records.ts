@@ -14,6 +14,8 @@ import { takeWrittenBytes } from './written-bytes.js';
 export interface CsvAddon {
   createEncoder(names: ReadonlyArray<string | null>, noLineBreaks: boolean): object;
   encodeRows(encoder: object, texts: Buffer, start: number, out: Buffer, outStart: number, cursor: Float64Array): number;
+  /** Absent from a build made before it existed. */
+  copyBytes?(target: Uint8Array, targetStart: number, source: Uint8Array, sourceStart: number, sourceEnd: number): number;
 }
 
 /** Where the native path stopped: a row it declined, for the JS paths, or the end of the batch. */
@@ -73,6 +75,18 @@ function requireAddon(): CsvAddon | null {
     loadError = error instanceof Error ? error : new Error(String(error));
     return null;
   }
+}
+
+/**
+ * Copies source[sourceStart, sourceEnd) into target from targetStart, as much as fits, and
+ * returns the bytes copied. Into shared memory (the export thread's slots) V8's own copy goes
+ * word by word, ~5% of the export thread's time; the addon's is a memcpy. Without the addon,
+ * Buffer's copy does it.
+ */
+export function copyBytes(target: Uint8Array, targetStart: number, source: Buffer, sourceStart: number, sourceEnd: number): number {
+  const native = loadCsvAddon()?.copyBytes;
+  if (native !== undefined) return native(target, targetStart, source, sourceStart, sourceEnd);
+  return source.copy(target, targetStart, sourceStart, sourceEnd);
 }
 
 /** The native records of rows with these columns, or null when the addon is not there or cannot take them. */

@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createGarbageCollector } from '../runtime/garbage-collector.js';
 import type { ResultTextsThreadModule } from '../storage/store.js';
 import { createCsvBatchEncoder } from './csv-batch-encoder.js';
+import { copyBytes } from './native-csv-records.js';
 import type { RunExportMessage, RunExportRequest, RunExportThreadData } from './threaded-run-export.js';
 
 const port = parentPort;
@@ -97,7 +98,7 @@ function createSlotWriter() {
       for (let offset = 0; offset < records.length; ) {
         slotNumber ??= await takeFreeSlot();
         const slot = slots[slotNumber]!;
-        const copied = records.copy(slot, used, offset, Math.min(records.length, offset + slot.length - used));
+        const copied = copyBytes(slot, used, records, offset, Math.min(records.length, offset + slot.length - used));
         used += copied;
         offset += copied;
         if (offset === records.length) rows += rowCount;

@@ -10,8 +10,8 @@
 // Plain ArrayBuffers transferred back and forth were new ArrayBuffer memory on this side at
 // every part: 25 mark-compacts of the main heap during a 1M-row delivery, ~30% of a core in
 // V8's marking threads, none with shared slots (server CPU over the delivery 3.7-5.0 s -> 2.7 s,
-// s3rver's 7.5-8.5 s -> 6.4-6.6 s). The price: V8 copies into shared memory word by word (its
-// relaxed-atomic memmove), ~5% of the export thread's time; this side copies nothing.
+// s3rver's 7.5-8.5 s -> 6.4-6.6 s). The thread copies into them with the addon's memcpy (V8's
+// own copy into shared memory goes word by word, ~5% of its time); this side copies nothing.
 import { Worker } from 'node:worker_threads';
 import type { ResultTextsThreadPlan } from '../storage/store.js';
 

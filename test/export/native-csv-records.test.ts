@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { createRowGenerator } from '../../bench/lib/row-generator.js';
 import { createCsvBatchEncoder } from '../../src/export/csv-batch-encoder.js';
-import { createNativeCsvRecords, getCsvAddonLoadError, loadCsvAddon } from '../../src/export/native-csv-records.js';
+import { copyBytes, createNativeCsvRecords, getCsvAddonLoadError, loadCsvAddon } from '../../src/export/native-csv-records.js';
 import { createRandom, pick, type Random } from '../helpers/seeded-random.js';
 
 // The native path must give the JS paths' bytes for every row. These tests run when the addon
@@ -156,6 +156,25 @@ describe('the native CSV path', () => {
       worker.once('error', reject);
     })));
     for (const answer of answers) expect(answer).toEqual({ stop: { rows: 1, declinedStart: -1, declinedEnd: -1 }, csv: 'x y,"[1,2]"\r\n' });
+  });
+
+  whenBuilt('copies bytes into shared memory as Buffer#copy would, as many as fit, and checks its ranges', () => {
+    const source = Buffer.from('0123456789abcdef');
+    const cases: Array<[number, number, number]> = [[0, 0, 16], [3, 2, 9], [10, 4, 16], [16, 0, 4], [5, 7, 7]];
+    for (const [targetStart, sourceStart, sourceEnd] of cases) {
+      const shared = new Uint8Array(new SharedArrayBuffer(16)).fill(0x2e);
+      const plain = Buffer.alloc(16, 0x2e);
+      const copied = addon!.copyBytes!(shared, targetStart, source, sourceStart, sourceEnd);
+      expect(copied).toBe(source.copy(plain, targetStart, sourceStart, sourceEnd));
+      expect(Buffer.from(shared).toString()).toBe(plain.toString());
+      expect(copyBytes(shared, targetStart, source, sourceStart, sourceEnd)).toBe(copied);
+    }
+    const target = new Uint8Array(new SharedArrayBuffer(4));
+    expect(() => addon!.copyBytes!(target, 5, source, 0, 1)).toThrow('out of range');
+    expect(() => addon!.copyBytes!(target, 0, source, 3, 2)).toThrow('out of range');
+    expect(() => addon!.copyBytes!(target, 0, source, 0, 17)).toThrow('out of range');
+    expect(() => addon!.copyBytes!(target, 1.5, source, 0, 1)).toThrow('out of range');
+    expect(() => addon!.copyBytes!(new Uint16Array(2) as unknown as Uint8Array, 0, source, 0, 1)).toThrow('Uint8Arrays');
   });
 });
 
