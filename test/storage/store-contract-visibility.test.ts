@@ -23,6 +23,18 @@ async function pushRawRows(store: Store, runId: string, rows: NewResultRow[]) {
 }
 
 describeEachDialect('store contract: visibility and uniqueness across ingests', (getStore, getTemp) => {
+  it('stores each row\'s text exactly, given as bytes or as text, with any character in it', async () => {
+    const store = getStore();
+    const { account, run } = await runningRun(store);
+    const texts = ['{"v":"Café 🦑 תל אביב"}', '{"v":"a\u001eb"}', '{"v":"\\u001e"}', '{"v":"x"}', '{"v":"東京"}'];
+    const asBytes = (text: string, index: number) => ({ ...toRows([{}])[0]!, data: text, rowHash: `${index}`.padStart(40, '0'), dataBytes: Buffer.from(text) });
+    // A raw U+001E (the bytes path's separator) in one batch, none in the other; bytes and text mixed.
+    await pushRawRows(store, run.id, texts.map((text, index) => (index % 2 === 0 ? asBytes(text, index) : { ...asBytes(text, index), dataBytes: undefined })));
+    await pushRawRows(store, run.id, [texts[0]!, texts[2]!, texts[4]!].map((text, index) => asBytes(text, 10 + index)));
+    const listed = await store.listResults(account.id, { runId: run.id }, page(100));
+    expect(listed.items.map((row) => row.data)).toEqual([...texts, texts[0], texts[2], texts[4]]);
+  });
+
   it('reads a run of many small ingests in push order, with exact unique rows', async () => {
     const store = getStore();
     const { account, squid, run } = await runningRun(store);
