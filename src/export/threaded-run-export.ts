@@ -12,7 +12,7 @@
 // V8's marking threads, none with shared slots (server CPU over the delivery 3.7-5.0 s -> 2.7 s,
 // s3rver's 7.5-8.5 s -> 6.4-6.6 s). The thread copies into them with the addon's memcpy (V8's
 // own copy into shared memory goes word by word, ~5% of its time); this side copies nothing.
-import { Worker } from 'node:worker_threads';
+import { startSiblingWorker } from '../runtime/start-worker.js';
 import type { ResultTextsThreadPlan } from '../storage/store.js';
 
 /** What the thread is started with. */
@@ -61,7 +61,7 @@ export interface ThreadedRunExport {
 }
 
 export function startThreadedRunExport(options: RunExportThreadData): ThreadedRunExport {
-  const worker = createExportWorker(options);
+  const worker = startSiblingWorker(import.meta.url, 'run-export-thread', options);
   const arrived: Array<EncodedBatch | null> = [];
   /** The thread's slots, shared memory, by number. */
   const slots: Buffer[] = [];
@@ -115,12 +115,4 @@ export function startThreadedRunExport(options: RunExportThreadData): ThreadedRu
       return closing;
     },
   };
-}
-
-function createExportWorker(data: RunExportThreadData): Worker {
-  const here = import.meta.url;
-  if (!new URL(here).pathname.endsWith('.ts')) return new Worker(new URL('./run-export-thread.js', here), { workerData: data });
-  // Running from src/ (tests, benchmarks with --source): the thread loads its TypeScript through tsx.
-  const thread = JSON.stringify(new URL('./run-export-thread.ts', here).href);
-  return new Worker(`import('tsx/esm/api').then((tsx) => tsx.tsImport(${thread}, ${thread}))`, { eval: true, workerData: data });
 }

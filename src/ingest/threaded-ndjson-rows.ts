@@ -8,7 +8,8 @@
 // that are transferred); at most MAX_UNPARSED_BYTES of them wait for the thread at a time, and
 // the body is read only while the consumer asks for batches, so a slow store slows the read
 // of the body down as the inline parser does.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startSiblingWorker } from '../runtime/start-worker.js';
 import { AppError } from '../domain/app-error.js';
 import { LineRow } from './ndjson-rows.js';
 import type { ParsedBatch, RowParseOptions } from './parsed-batch.js';
@@ -116,7 +117,7 @@ export function createNdjsonParseThread(): NdjsonParseThread {
     if (idleTimer !== null) clearTimeout(idleTimer);
     idleTimer = null;
     if (worker !== null) return worker;
-    const started = createParseWorker();
+    const started = startSiblingWorker(import.meta.url, 'ndjson-parse-thread');
     // Idle, the thread must not keep the process alive (a request in progress does anyway).
     started.unref();
     started.on('message', (reply: ParseThreadReply) => inboxes.get(reply.session)?.receive(reply));
@@ -225,12 +226,4 @@ function unpackBatch(reply: Extract<ParseThreadReply, { type: 'batch' }>, now: (
 function toAppError(error: Extract<ParseThreadReply, { type: 'error' }>['error']): Error {
   if (error.code === undefined) return new Error(`the NDJSON parse thread failed: ${error.message}`);
   return new AppError(error.code, error.message, { status: error.status, param: error.param });
-}
-
-function createParseWorker(): Worker {
-  const here = import.meta.url;
-  if (!new URL(here).pathname.endsWith('.ts')) return new Worker(new URL('./ndjson-parse-thread.js', here));
-  // Running from src/ (tests, benchmarks with --source): the thread loads its TypeScript through tsx.
-  const thread = JSON.stringify(new URL('./ndjson-parse-thread.ts', here).href);
-  return new Worker(`import('tsx/esm/api').then((tsx) => tsx.tsImport(${thread}, ${thread}))`, { eval: true });
 }

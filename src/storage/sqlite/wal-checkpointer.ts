@@ -3,7 +3,8 @@
 // WAL's pages into the database file, with its fsyncs) ran inside the commit of whichever write
 // crossed wal_autocheckpoint, on the main thread: about 45% of the store's time while ingesting.
 // The thread checkpoints after each write transaction commits, beside the main thread's next one.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startSiblingWorker } from '../../runtime/start-worker.js';
 import type SqliteDatabase from 'better-sqlite3';
 
 /** What the thread is started with. */
@@ -61,7 +62,7 @@ export interface WalCheckpointerOptions {
 export function startWalCheckpointer(options: WalCheckpointerOptions): WalCheckpointer {
   const { raw } = options;
   const data: CheckpointThreadData = { filePath: options.filePath, busyTimeoutMs: options.busyTimeoutMs, idleCheckpointMs: IDLE_CHECKPOINT_MS };
-  const worker = createCheckpointWorker(data);
+  const worker = startSiblingWorker(import.meta.url, 'wal-checkpoint-thread', data);
   worker.unref();
   let ready = false;
   let failed = false;
@@ -161,12 +162,4 @@ function toError(error: unknown): Error {
   if (error instanceof Error) return error;
   const message = typeof error === 'object' && error !== null ? JSON.stringify(error) : String(error);
   return new Error(`the WAL checkpoint thread failed: ${message}`, { cause: error });
-}
-
-function createCheckpointWorker(data: CheckpointThreadData): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./wal-checkpoint-thread.js', here), { workerData: data });
-  // Running from src/ (tests, benchmarks with --source): the thread loads its TypeScript through tsx.
-  const thread = JSON.stringify(new URL('./wal-checkpoint-thread.ts', here).href);
-  return new Worker(`import('tsx/esm/api').then((tsx) => tsx.tsImport(${thread}, ${thread}))`, { eval: true, workerData: data });
 }
