@@ -1,5 +1,6 @@
-// Configuration: every setting comes from a SQUIDSHIP_* environment variable, read by
-// loadConfig(env), which is pure and reports every bad variable at once.
+// Configuration: every setting comes from a SQUIDSHIP_* environment variable declared once in
+// SETTINGS, read by loadConfig(env), which is pure and reports every bad variable at once.
+// docs/configuration.md is rendered from SETTINGS (npm run docs:config), so the two cannot drift.
 import { isAbsolute, resolve } from 'node:path';
 
 export interface Config {
@@ -50,6 +51,8 @@ export interface Config {
     pollIntervalMs: number;
   };
   shutdownTimeoutMs: number;
+  /** Use the native CSV encoder when it is built (false: the JavaScript one, same bytes). */
+  nativeCsv: boolean;
 }
 
 export class ConfigError extends Error {
@@ -64,51 +67,101 @@ type Env = Record<string, string | undefined>;
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const MIB = 1024 * 1024;
 
+/** A setting's value kind: what the reader accepts, and what the docs say it accepts. */
+export type SettingKind =
+  | { kind: 'string'; default: string }
+  | { kind: 'int'; default: number; min: number; max: number; hint: string }
+  | { kind: 'bool'; default: boolean }
+  | { kind: 'choice'; default: string; choices: readonly string[] }
+  | { kind: 'optional-bool' | 'optional-string' | 'url' | 'database-url' | 'token' | 'secret-key'; default: null };
+
+/** `defaultText` describes a default that is not a plain value (computed, generated, unset). */
+export type Setting = SettingKind & { description: string; defaultText?: string };
+
+const ms = (min: number, max: number, fallback: number, description: string) =>
+  ({ kind: 'int', default: fallback, min, max, hint: 'milliseconds', description }) as const;
+
+export const SETTINGS = {
+  SQUIDSHIP_HOST: { kind: 'string', default: '127.0.0.1', description: 'Address the API listens on (`0.0.0.0` behind a load balancer).' },
+  SQUIDSHIP_PORT: { kind: 'int', default: 8080, min: 0, max: 65535, hint: 'a TCP port', description: 'API port.' },
+  SQUIDSHIP_DATA_DIR: { kind: 'string', default: './data', description: 'Local folder for the SQLite database, the generated secret key and the embedded S3 data; relative to the working directory.' },
+  SQUIDSHIP_DATABASE_URL: { kind: 'database-url', default: null, defaultText: 'unset: embedded SQLite at `<data dir>/squidship.db`', description: 'A `postgres://` URL switches to PostgreSQL, which several processes can share.' },
+  SQUIDSHIP_SECRET_KEY: { kind: 'secret-key', default: null, defaultText: 'generated into `<data dir>/secret.key` (mode 0600)', description: 'Encrypts stored secrets (AES-256-GCM) and signs download URLs. Required with `SQUIDSHIP_DATABASE_URL`: every process sharing a database needs the same key (`openssl rand -hex 32`).' },
+  SQUIDSHIP_BOOTSTRAP_TOKEN: { kind: 'token', default: null, defaultText: 'unset', description: 'An API token made valid for the default account at start (scripts, containers).' },
+  SQUIDSHIP_PUBLIC_URL: { kind: 'url', default: null, defaultText: 'the listening address', description: 'Base of the URLs Squidship hands out (signed downloads): the load balancer\'s address, not one process\'s.' },
+  SQUIDSHIP_LOG_LEVEL: { kind: 'choice', default: 'info', choices: LOG_LEVELS, description: 'Least severe log level written (JSON lines on stdout).' },
+  SQUIDSHIP_MAX_BODY_BYTES: { kind: 'int', default: 64 * MIB, min: 1024, max: 1024 * MIB, hint: 'bytes', description: 'Largest JSON request body (NDJSON result uploads are streamed and have no total limit).' },
+  SQUIDSHIP_MAX_ROW_BYTES: { kind: 'int', default: MIB, min: 64, max: 64 * MIB, hint: 'bytes', description: 'Largest single result row (one NDJSON line or one array element).' },
+  SQUIDSHIP_DOWNLOAD_URL_TTL_SECONDS: { kind: 'int', default: 3600, min: 1, max: 7 * 24 * 3600, hint: 'seconds', description: 'Lifetime of a signed download URL.' },
+  SQUIDSHIP_S3_ENDPOINT: { kind: 'url', default: null, defaultText: 'unset (AWS)', description: 'Default endpoint for destinations that set none (MinIO, R2, ...); setting it turns the embedded endpoint off.' },
+  SQUIDSHIP_S3_REGION: { kind: 'optional-string', default: null, defaultText: 'unset', description: 'Default region; unset on AWS, the bucket\'s region is discovered.' },
+  SQUIDSHIP_S3_FORCE_PATH_STYLE: { kind: 'optional-bool', default: null, defaultText: 'unset', description: 'Default path-style addressing (custom endpoints default to path style).' },
+  SQUIDSHIP_S3_PART_SIZE_BYTES: { kind: 'int', default: 8 * MIB, min: 5 * MIB, max: 5 * 1024 * MIB, hint: 'S3 parts are 5 MiB to 5 GiB', description: 'Multipart part size; S3 requires at least 5 MiB for every part but the last.' },
+  SQUIDSHIP_S3_QUEUE_SIZE: { kind: 'int', default: 4, min: 1, max: 64, hint: 'parts in flight', description: 'Parts in flight at once per upload.' },
+  SQUIDSHIP_S3_PROBE_TIMEOUT_MS: ms(100, 120_000, 5000, 'Connection and request timeout of `POST /v1/delivery/test-s3`.'),
+  SQUIDSHIP_S3_REQUEST_TIMEOUT_MS: ms(1000, 3_600_000, 120_000, 'Per-request timeout of delivery uploads (a stalled socket becomes a retryable error).'),
+  SQUIDSHIP_EMBEDDED_S3: { kind: 'optional-bool', default: null, defaultText: '`true` unless `SQUIDSHIP_S3_ENDPOINT` is set', description: 'Run the embedded S3-compatible endpoint on 127.0.0.1, for trying Squidship out.' },
+  SQUIDSHIP_EMBEDDED_S3_PORT: { kind: 'int', default: 4569, min: 0, max: 65535, hint: 'a TCP port', description: 'Port of the embedded endpoint.' },
+  SQUIDSHIP_EMBEDDED_S3_BUCKET: { kind: 'string', default: 'my-bucket', description: 'The bucket the embedded endpoint creates.' },
+  SQUIDSHIP_DELIVERY_MAX_ATTEMPTS: { kind: 'int', default: 8, min: 1, max: 100, hint: 'attempts', description: 'Attempts before a delivery fails for good.' },
+  SQUIDSHIP_DELIVERY_BACKOFF_BASE_MS: ms(1, 3_600_000, 2000, 'First retry delay (doubles each attempt, full jitter).'),
+  SQUIDSHIP_DELIVERY_BACKOFF_MAX_MS: ms(1, 86_400_000, 300_000, 'Longest retry delay; at least `SQUIDSHIP_DELIVERY_BACKOFF_BASE_MS`.'),
+  SQUIDSHIP_DELIVERY_LEASE_MS: ms(1000, 3_600_000, 60_000, 'How long a worker holds a delivery without renewing it: a dead worker\'s deliveries wait this long before another worker takes them.'),
+  SQUIDSHIP_DELIVERY_CONCURRENCY: { kind: 'int', default: 2, min: 1, max: 64, hint: 'deliveries at once', description: 'Deliveries one worker process runs at once.' },
+  SQUIDSHIP_DELIVERY_POLL_INTERVAL_MS: ms(10, 3_600_000, 30_000, 'Safety-net poll; workers are woken at once when a run completes.'),
+  SQUIDSHIP_SHUTDOWN_TIMEOUT_MS: ms(0, 3_600_000, 30_000, 'How long shutdown waits for in-flight uploads before aborting them; keep it below your orchestrator\'s kill grace period.'),
+  SQUIDSHIP_NATIVE_CSV: { kind: 'bool', default: true, description: 'Use the native CSV encoder when it is built (`false`: the JavaScript encoder, same bytes).' },
+} as const satisfies Record<`SQUIDSHIP_${string}`, Setting>;
+
+type SettingName = keyof typeof SETTINGS;
+type NameOfKind<K extends SettingKind['kind']> = { [N in SettingName]: (typeof SETTINGS)[N]['kind'] extends K ? N : never }[SettingName];
+
 export function loadConfig(env: Env, cwd: string): Config {
   const problems: string[] = [];
   const read = createReader(env, problems);
 
-  const explicitEmbedded = read.bool('SQUIDSHIP_EMBEDDED_S3', null);
+  const explicitEmbedded = read.optionalBool('SQUIDSHIP_EMBEDDED_S3');
   const s3Endpoint = read.url('SQUIDSHIP_S3_ENDPOINT');
-  const dataDir = read.string('SQUIDSHIP_DATA_DIR', './data');
-  const partSizeBytes = read.int('SQUIDSHIP_S3_PART_SIZE_BYTES', 8 * MIB, 5 * MIB, 5 * 1024 * MIB, 'S3 parts are 5 MiB to 5 GiB');
+  const dataDir = read.string('SQUIDSHIP_DATA_DIR');
+  const partSizeBytes = read.int('SQUIDSHIP_S3_PART_SIZE_BYTES');
   const config: Config = {
-    host: read.string('SQUIDSHIP_HOST', '127.0.0.1'),
-    port: read.int('SQUIDSHIP_PORT', 8080, 0, 65535, 'a TCP port'),
+    host: read.string('SQUIDSHIP_HOST'),
+    port: read.int('SQUIDSHIP_PORT'),
     dataDir: isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir),
     databaseUrl: read.databaseUrl('SQUIDSHIP_DATABASE_URL'),
-    logLevel: read.oneOf('SQUIDSHIP_LOG_LEVEL', LOG_LEVELS, 'info'),
+    logLevel: read.choice('SQUIDSHIP_LOG_LEVEL'),
     bootstrapToken: read.token('SQUIDSHIP_BOOTSTRAP_TOKEN'),
     secretKey: read.secretKey('SQUIDSHIP_SECRET_KEY'),
     publicUrl: read.url('SQUIDSHIP_PUBLIC_URL'),
-    maxBodyBytes: read.int('SQUIDSHIP_MAX_BODY_BYTES', 64 * MIB, 1024, 1024 * MIB, 'bytes'),
-    maxRowBytes: read.int('SQUIDSHIP_MAX_ROW_BYTES', MIB, 64, 64 * MIB, 'bytes'),
-    downloadUrlTtlSeconds: read.int('SQUIDSHIP_DOWNLOAD_URL_TTL_SECONDS', 3600, 1, 7 * 24 * 3600, 'seconds'),
+    maxBodyBytes: read.int('SQUIDSHIP_MAX_BODY_BYTES'),
+    maxRowBytes: read.int('SQUIDSHIP_MAX_ROW_BYTES'),
+    downloadUrlTtlSeconds: read.int('SQUIDSHIP_DOWNLOAD_URL_TTL_SECONDS'),
     s3: {
       endpoint: s3Endpoint,
       region: read.optionalString('SQUIDSHIP_S3_REGION'),
-      forcePathStyle: read.bool('SQUIDSHIP_S3_FORCE_PATH_STYLE', null),
+      forcePathStyle: read.optionalBool('SQUIDSHIP_S3_FORCE_PATH_STYLE'),
       partSizeBytes,
-      queueSize: read.int('SQUIDSHIP_S3_QUEUE_SIZE', 4, 1, 64, 'parts in flight'),
-      probeTimeoutMs: read.int('SQUIDSHIP_S3_PROBE_TIMEOUT_MS', 5000, 100, 120_000, 'milliseconds'),
-      requestTimeoutMs: read.int('SQUIDSHIP_S3_REQUEST_TIMEOUT_MS', 120_000, 1000, 3_600_000, 'milliseconds'),
+      queueSize: read.int('SQUIDSHIP_S3_QUEUE_SIZE'),
+      probeTimeoutMs: read.int('SQUIDSHIP_S3_PROBE_TIMEOUT_MS'),
+      requestTimeoutMs: read.int('SQUIDSHIP_S3_REQUEST_TIMEOUT_MS'),
     },
     embeddedS3: {
       // The embedded endpoint is for trying Squidship out; an explicit endpoint turns it off.
       enabled: explicitEmbedded ?? s3Endpoint === null,
       host: '127.0.0.1',
-      port: read.int('SQUIDSHIP_EMBEDDED_S3_PORT', 4569, 0, 65535, 'a TCP port'),
-      bucket: read.string('SQUIDSHIP_EMBEDDED_S3_BUCKET', 'my-bucket'),
+      port: read.int('SQUIDSHIP_EMBEDDED_S3_PORT'),
+      bucket: read.string('SQUIDSHIP_EMBEDDED_S3_BUCKET'),
     },
     delivery: {
-      maxAttempts: read.int('SQUIDSHIP_DELIVERY_MAX_ATTEMPTS', 8, 1, 100, 'attempts'),
-      backoffBaseMs: read.int('SQUIDSHIP_DELIVERY_BACKOFF_BASE_MS', 2000, 1, 3_600_000, 'milliseconds'),
-      backoffMaxMs: read.int('SQUIDSHIP_DELIVERY_BACKOFF_MAX_MS', 300_000, 1, 86_400_000, 'milliseconds'),
-      leaseMs: read.int('SQUIDSHIP_DELIVERY_LEASE_MS', 60_000, 1000, 3_600_000, 'milliseconds'),
-      concurrency: read.int('SQUIDSHIP_DELIVERY_CONCURRENCY', 2, 1, 64, 'deliveries at once'),
-      pollIntervalMs: read.int('SQUIDSHIP_DELIVERY_POLL_INTERVAL_MS', 30_000, 10, 3_600_000, 'milliseconds'),
+      maxAttempts: read.int('SQUIDSHIP_DELIVERY_MAX_ATTEMPTS'),
+      backoffBaseMs: read.int('SQUIDSHIP_DELIVERY_BACKOFF_BASE_MS'),
+      backoffMaxMs: read.int('SQUIDSHIP_DELIVERY_BACKOFF_MAX_MS'),
+      leaseMs: read.int('SQUIDSHIP_DELIVERY_LEASE_MS'),
+      concurrency: read.int('SQUIDSHIP_DELIVERY_CONCURRENCY'),
+      pollIntervalMs: read.int('SQUIDSHIP_DELIVERY_POLL_INTERVAL_MS'),
     },
-    shutdownTimeoutMs: read.int('SQUIDSHIP_SHUTDOWN_TIMEOUT_MS', 30_000, 0, 3_600_000, 'milliseconds'),
+    shutdownTimeoutMs: read.int('SQUIDSHIP_SHUTDOWN_TIMEOUT_MS'),
+    nativeCsv: read.bool('SQUIDSHIP_NATIVE_CSV'),
   };
   if (config.databaseUrl !== null && (env.SQUIDSHIP_SECRET_KEY ?? '').trim() === '') {
     // A key generated into one machine's data folder would not decrypt what another machine stored.
@@ -122,43 +175,52 @@ export function loadConfig(env: Env, cwd: string): Config {
 }
 
 function createReader(env: Env, problems: string[]) {
-  const raw = (name: string): string | undefined => {
+  const raw = (name: SettingName): string | undefined => {
     const value = env[name];
     return value === undefined || value.trim() === '' ? undefined : value.trim();
   };
+  const readBool = (name: NameOfKind<'bool' | 'optional-bool'>): boolean | null => {
+    const value = raw(name)?.toLowerCase();
+    if (value === undefined) return null;
+    if (['true', '1', 'yes', 'on'].includes(value)) return true;
+    if (['false', '0', 'no', 'off'].includes(value)) return false;
+    problems.push(`${name}=${value} is invalid: set true or false`);
+    return null;
+  };
   return {
-    string(name: string, fallback: string): string {
-      return raw(name) ?? fallback;
+    string(name: NameOfKind<'string'>): string {
+      return raw(name) ?? SETTINGS[name].default;
     },
-    optionalString(name: string): string | null {
+    optionalString(name: NameOfKind<'optional-string'>): string | null {
       return raw(name) ?? null;
     },
-    int(name: string, fallback: number, min: number, max: number, what: string): number {
+    int(name: NameOfKind<'int'>): number {
+      const { default: fallback, min, max, hint } = SETTINGS[name];
       const value = raw(name);
       if (value === undefined) return fallback;
       const n = Number(value);
       if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
-        problems.push(`${name}=${value} is invalid: set a whole number from ${min} to ${max} (${what})`);
+        problems.push(`${name}=${value} is invalid: set a whole number from ${min} to ${max} (${hint})`);
         return fallback;
       }
       return n;
     },
-    bool(name: string, fallback: boolean | null): boolean | null {
-      const value = raw(name)?.toLowerCase();
-      if (value === undefined) return fallback;
-      if (['true', '1', 'yes', 'on'].includes(value)) return true;
-      if (['false', '0', 'no', 'off'].includes(value)) return false;
-      problems.push(`${name}=${value} is invalid: set true or false`);
-      return fallback;
+    bool(name: NameOfKind<'bool'>): boolean {
+      return readBool(name) ?? SETTINGS[name].default;
     },
-    oneOf<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+    optionalBool(name: NameOfKind<'optional-bool'>): boolean | null {
+      return readBool(name);
+    },
+    choice<N extends NameOfKind<'choice'>>(name: N): (typeof SETTINGS)[N]['choices'][number] {
+      const { default: fallback, choices } = SETTINGS[name];
       const value = raw(name);
       if (value === undefined) return fallback;
-      if ((allowed as readonly string[]).includes(value)) return value as T;
-      problems.push(`${name}=${value} is invalid: set one of ${allowed.join(', ')}`);
+      const chosen = choices.find((choice) => choice === value);
+      if (chosen !== undefined) return chosen;
+      problems.push(`${name}=${value} is invalid: set one of ${choices.join(', ')}`);
       return fallback;
     },
-    url(name: string): string | null {
+    url(name: NameOfKind<'url'>): string | null {
       const value = raw(name);
       if (value === undefined) return null;
       try {
@@ -170,21 +232,21 @@ function createReader(env: Env, problems: string[]) {
       problems.push(`${name}=${value} is invalid: set an http:// or https:// URL`);
       return null;
     },
-    databaseUrl(name: string): string | null {
+    databaseUrl(name: NameOfKind<'database-url'>): string | null {
       const value = raw(name);
       if (value === undefined) return null;
       if (/^postgres(ql)?:\/\//.test(value)) return value;
       problems.push(`${name} is invalid: set a postgres://user@host:5432/database URL, or unset it for the embedded SQLite`);
       return null;
     },
-    token(name: string): string | null {
+    token(name: NameOfKind<'token'>): string | null {
       const value = raw(name);
       if (value === undefined) return null;
       if (/^[A-Za-z0-9_-]{20,200}$/.test(value)) return value;
       problems.push(`${name} is invalid: set 20 to 200 characters of letters, digits, '-' or '_'`);
       return null;
     },
-    secretKey(name: string): Buffer | null {
+    secretKey(name: NameOfKind<'secret-key'>): Buffer | null {
       const value = raw(name);
       if (value === undefined) return null;
       const key = /^[0-9a-fA-F]{64}$/.test(value) ? Buffer.from(value, 'hex') : Buffer.from(value, 'base64');
