@@ -3,7 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { pollUntil } from '../process/poll-until.js';
+import { pollUntil } from '../helpers/poll-until.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { linesOf, runCliProcess, type CliResult } from './run-cli-process.js';
 

@@ -14,6 +14,7 @@ import type { Store } from '../../src/storage/store.js';
 import { startS3FaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy.js';
 import { S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, s3TargetFor, startS3rver, TEST_BUCKET, type TestS3rver } from '../helpers/s3rver.js';
 import { startTestServer, type TestResponse, type TestServer } from '../helpers/test-server.js';
+import { pollUntil } from '../helpers/poll-until.js';
 
 export const MIB = 1024 * 1024;
 
@@ -141,11 +142,11 @@ export async function startDeliveryFixture(options: { store?: Store; config?: Co
     completeRun: (runId) => server.request('POST', `/v1/runs/${runId}/complete`),
     async waitForRunFinished(runId, timeoutMs = 30_000) {
       let last: unknown = null;
-      await waitFor(async () => {
+      await pollUntil(async () => {
         const response = await server.request('GET', `/v1/runs/${runId}`);
         last = response.body;
         return response.body.status === 'done' || response.body.status === 'aborted';
-      }, timeoutMs, () => `run ${runId} did not finish; last: ${JSON.stringify(last)}`);
+      }, { timeoutMs, what: () => `run ${runId} to finish; last: ${JSON.stringify(last)}` });
       return last as Record<string, unknown>;
     },
     readObject: async (key) => (await readObject(directTarget, key)).body,
@@ -159,14 +160,4 @@ export async function startDeliveryFixture(options: { store?: Store; config?: Co
       await s3.stop();
     },
   };
-}
-
-/** Polls `condition` until true; fails with `describe()` after the deadline. */
-export async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs: number, describe: () => string = () => 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await condition()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }

@@ -5,8 +5,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DeliveryWithAttempts } from '../../src/storage/store.js';
 import type { Store } from '../../src/storage/store.js';
 import { createTempPostgresStore, testDatabaseUrl, type TempPostgresStore } from '../helpers/temp-store.js';
-import { createTestConfig, lobstrS3Fields, startDeliveryFixture, waitFor, type DeliveryFixture } from './delivery-fixture.js';
+import { createTestConfig, lobstrS3Fields, startDeliveryFixture, type DeliveryFixture } from './delivery-fixture.js';
 import { isPutObject, isUploadPart, startPartGateProxy, type PartGateProxy } from './part-gate-proxy.js';
+import { pollUntil } from '../helpers/poll-until.js';
 
 const dialects = testDatabaseUrl() === null ? (['sqlite'] as const) : (['sqlite', 'postgres'] as const);
 if (testDatabaseUrl() === null) console.log('worker-lifecycle: PostgreSQL variant skipped, set TEST_DATABASE_URL to run it');
@@ -58,7 +59,7 @@ for (const dialect of dialects) describe(`delivery worker lifecycle [${dialect}]
     const rows = Array.from({ length: 60_000 }, (_, i) => ({ i, payload }));
     const runId = await completedRun(f, rows);
     const held = gate;
-    await waitFor(() => held.held >= 1, 20_000, () => 'part 2 never reached the gate');
+    await pollUntil(() => held.held >= 1, { timeoutMs: 20_000, what: 'part 2 to reach the gate' });
 
     const stopStartedMs = Date.now();
     await workerA.stop();
@@ -73,7 +74,7 @@ for (const dialect of dialects) describe(`delivery worker lifecycle [${dialect}]
     expect(released).toMatchObject({ status: 'pending', lockedBy: null });
     expect((await f.server.request('GET', `/v1/runs/${runId}`)).body.status).toBe('uploading');
     expect(await f.listKeys()).toEqual([]);
-    await waitFor(async () => (await f.openUploads()) === 0, 10_000, () => 'the multipart upload was not aborted');
+    await pollUntil(async () => (await f.openUploads()) === 0, { timeoutMs: 10_000, what: 'the multipart upload to be aborted' });
 
     await f.startWorker({ workerId: 'worker-b' });
     const run = await f.waitForRunFinished(runId);
@@ -112,13 +113,16 @@ for (const dialect of dialects) describe(`delivery worker lifecycle [${dialect}]
     await f.startWorker({ workerId: 'stalled', s3Defaults: gateDefaults(gate.endpoint) });
     const runId = await completedRun(f, [{ a: 'only once' }]);
     const held = gate;
-    await waitFor(() => held.held >= 1, 10_000, () => 'the upload never reached the gate');
+    await pollUntil(() => held.held >= 1, { timeoutMs: 10_000, what: 'the upload to reach the gate' });
 
     // A second worker whose clock is past the stalled worker's lease: it may take the delivery.
     await f.startWorker({ workerId: 'successor', clock: () => Date.now() + 20 * leaseMs });
     const run = await f.waitForRunFinished(runId);
     expect(run).toMatchObject({ status: 'done', export_done: true, export_count: 1 });
-    await waitFor(() => f.logs.some((line) => line.msg === 'delivery.lease.lost' && line.workerId === 'stalled'), 10_000, () => 'the stalled worker never noticed: ' + JSON.stringify(f.logs.filter((l) => l.workerId === 'stalled')));
+    await pollUntil(() => f.logs.some((line) => line.msg === 'delivery.lease.lost' && line.workerId === 'stalled'), {
+      timeoutMs: 10_000,
+      what: () => 'the stalled worker to notice: ' + JSON.stringify(f.logs.filter((l) => l.workerId === 'stalled')),
+    });
 
     const [delivery] = await deliveriesOf(f, runId);
     expect(delivery!.status).toBe('succeeded');
@@ -127,7 +131,7 @@ for (const dialect of dialects) describe(`delivery worker lifecycle [${dialect}]
       ['successor', 'succeeded'],
     ]);
     expect(f.logs.some((line) => line.workerId === 'stalled' && line.msg === 'delivery.attempt.failed')).toBe(false);
-    await waitFor(() => held.held === 0, 10_000, () => 'its held request was never cancelled');
+    await pollUntil(() => held.held === 0, { timeoutMs: 10_000, what: 'its held request to be cancelled' });
     expect((await f.readObject(delivery!.objectKey)).toString('utf8')).toBe('a\r\nonly once\r\n');
   });
 

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { pollUntil } from './poll-until.js';
 
 export type SquidshipRole = 'all' | 'api' | 'worker';
 
@@ -123,20 +124,16 @@ function buildChildEnv(settings: Record<string, string>): NodeJS.ProcessEnv {
 }
 
 async function waitForReady(url: string, handle: SquidshipProcess, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no answer yet';
-  while (Date.now() < deadline) {
-    if (handle.exitStatus !== null) break;
-    try {
+  const answer = await pollUntil(
+    async () => {
+      if (handle.exitStatus !== null) return 'exited';
       const response = await fetch(`${url}/readyz`);
-      if (response.ok) return;
-      last = `HTTP ${response.status}: ${await response.text()}`;
-    } catch (error) {
-      last = String(error);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${handle.name}: ${url}/readyz did not answer 200 (${last}); stderr: ${handle.stderrTail()}`);
+      if (response.ok) return 'ready';
+      throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+    },
+    { timeoutMs, intervalMs: 100, what: () => `${handle.name}: ${url}/readyz to answer 200; stderr: ${handle.stderrTail()}` },
+  );
+  if (answer === 'exited') throw new Error(`${handle.name} exited before ${url}/readyz answered 200; stderr: ${handle.stderrTail()}`);
 }
 
 function createHandle(name: string, role: SquidshipRole, child: ChildProcess): SquidshipProcess & { setUrl(url: string): void } {

@@ -7,6 +7,7 @@ import { parseJsonArrayRows } from '../../src/ingest/json-rows.js';
 import { parseNdjsonRows, type ParsedBatch } from '../../src/ingest/ndjson-rows.js';
 import type { Store } from '../../src/storage/store.js';
 import { describeEachDialect } from '../helpers/temp-store.js';
+import { pollUntil } from '../helpers/poll-until.js';
 
 const NOW_MS = Date.UTC(2025, 4, 6, 7, 8, 9);
 const parseOptions = { maxRowBytes: 4096, batchRows: 10, now: () => NOW_MS };
@@ -39,15 +40,6 @@ async function visibleState(store: Store, accountId: string, runId: string) {
     rows: results.items.map((row) => row.data),
     columns: await store.getRunColumns(runId),
   };
-}
-
-/** Polls `condition` until it holds; throws after `timeoutMs`. */
-async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /** A few turns of the event loop: long enough for a parser that is free to run to read on. */
@@ -154,7 +146,7 @@ describeEachDialect('ingestResults', (getStore) => {
         mostAppending = Math.max(mostAppending, ++appending);
         if (linesReadWhileHeld === -1) {
           // Held until the parser has read batch 2 (lines 11 to 20), which it does only if it runs meanwhile.
-          await waitUntil(() => linesRead >= 20);
+          await pollUntil(() => linesRead >= 20, { timeoutMs: 5000, intervalMs: 5, what: '20 lines read' });
           await settleEventLoop();
           linesReadWhileHeld = linesRead;
         }
@@ -194,7 +186,7 @@ describeEachDialect('ingestResults', (getStore) => {
       async appendIngestRows(ingestId, rows) {
         events.push('append');
         // Held until the parser has failed on line 16 and closed the body.
-        await waitUntil(() => sourceClosed);
+        await pollUntil(() => sourceClosed, { timeoutMs: 5000, intervalMs: 5, what: 'the source to close' });
         await store.appendIngestRows(ingestId, rows);
         events.push('appended');
       },

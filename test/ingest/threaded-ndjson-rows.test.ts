@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/domain/app-error.js';
 import type { ParsedBatch, RowParseOptions } from '../../src/ingest/ndjson-rows.js';
 import { createNdjsonParseThread, MAX_UNPARSED_BYTES, type NdjsonParseThread } from '../../src/ingest/threaded-ndjson-rows.js';
-import { pollUntil } from '../process/poll-until.js';
+import { pollUntil } from '../helpers/poll-until.js';
 
 const NOW_MS = Date.UTC(2025, 0, 2, 3, 4, 5);
 const options: RowParseOptions = { maxRowBytes: 4096, batchRows: 100, now: () => NOW_MS };

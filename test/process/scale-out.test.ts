@@ -21,7 +21,7 @@ import {
   type SquidshipProcess,
 } from '../helpers/squidship-process.js';
 import { createTempPostgresStore, testDatabaseUrl, type TempPostgresStore } from '../helpers/temp-store.js';
-import { pollUntil } from './poll-until.js';
+import { pollUntil } from '../helpers/poll-until.js';
 import { countRequests } from './stalled-upload.js';
 import { attemptOutcomes, createApiClient, getRun, listRunDeliveries, sha256, type ApiClient, type DeliveryView } from './squidship-api.js';
 import { pushRunsConcurrently, type PushedRun } from './push-runs.js';

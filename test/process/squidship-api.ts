@@ -3,7 +3,7 @@
 // Every call checks the HTTP status and says what the server answered when it is wrong.
 import { createHash } from 'node:crypto';
 import { BUILT_IN_CRAWLER } from '../../src/domain/crawlers.js';
-import { pollUntil } from './poll-until.js';
+import { pollUntil } from '../helpers/poll-until.js';
 
 export interface ApiClient {
   readonly url: string;

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
 import type { FaultProxy } from '../helpers/s3-fault-proxy.js';
-import { pollUntil } from './poll-until.js';
+import { pollUntil } from '../helpers/poll-until.js';
 import {
   completeRun,
   createSquidWithS3Delivery,

@@ -13,7 +13,8 @@ import { startEmbeddedS3, type EmbeddedS3 } from '../../src/s3/embedded-server.j
 import { listObjectKeys, readObject } from '../../src/s3/list-objects.js';
 import { uploadObject } from '../../src/s3/upload.js';
 import { s3TargetFor } from '../helpers/s3rver.js';
-import { uploadInput, waitFor } from './upload-fixtures.js';
+import { uploadInput } from './upload-fixtures.js';
+import { pollUntil } from '../helpers/poll-until.js';
 
 const AWS_CLI = '/usr/bin/aws';
 
@@ -84,7 +85,7 @@ describe('startEmbeddedS3', () => {
     });
     expect(await isListening(endpoint)).toBe(true);
     parent.kill('SIGKILL');
-    await waitFor(async () => !(await isListening(endpoint)), 10_000);
+    await pollUntil(async () => !(await isListening(endpoint)), { timeoutMs: 10_000, what: 'the endpoint to stop listening' });
   });
 });
 

@@ -7,7 +7,8 @@ import type { S3Target } from '../../src/s3/s3-target.js';
 import { uploadObject } from '../../src/s3/upload.js';
 import { startS3FaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy.js';
 import { s3TargetFor, startS3rver, type TestS3rver } from '../helpers/s3rver.js';
-import { endlessBody, failingBody, lentBody, MIB, PART_SIZE_BYTES, randomBody, rejectionOf, reusedBufferBody, uploadInput, waitFor } from './upload-fixtures.js';
+import { endlessBody, failingBody, lentBody, MIB, PART_SIZE_BYTES, randomBody, rejectionOf, reusedBufferBody, uploadInput } from './upload-fixtures.js';
+import { pollUntil } from '../helpers/poll-until.js';
 
 let s3: TestS3rver;
 let proxy: FaultProxy;
@@ -158,10 +159,10 @@ describe('uploadObject', () => {
     const controller = new AbortController();
     const { chunks, state } = reusedBufferBody(randomBody(64 * MIB).data, MIB);
     const uploading = uploadObject(uploadInput(target, 'aborted/chunks.csv', chunks, { signal: controller.signal }));
-    await waitFor(() => proxy.counts.UploadPart >= 1);
+    await pollUntil(() => proxy.counts.UploadPart >= 1, { timeoutMs: 10_000, what: 'the first part to reach the proxy' });
     controller.abort();
     expect((await rejectionOf(uploading) as S3OperationError).detail).toMatchObject({ code: 'Aborted' });
-    await waitFor(() => state.ended);
+    await pollUntil(() => state.ended, { timeoutMs: 10_000, what: 'the body to end' });
     expect(await listObjectKeys(target, 'aborted/')).toEqual([]);
     expect(await listOpenMultipartUploads(target)).toBe(0);
   });
@@ -186,7 +187,7 @@ describe('uploadObject', () => {
     proxy.reset();
     const controller = new AbortController();
     const uploading = uploadObject(uploadInput(target, 'aborted/run.csv', endlessBody(6 * MIB), { signal: controller.signal }));
-    await waitFor(() => proxy.counts.UploadPart >= 1);
+    await pollUntil(() => proxy.counts.UploadPart >= 1, { timeoutMs: 10_000, what: 'the first part to reach the proxy' });
     controller.abort();
     const error = await rejectionOf(uploading);
     expect((error as S3OperationError).detail).toMatchObject({ code: 'Aborted', retryable: true, statusCode: null });

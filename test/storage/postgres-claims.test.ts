@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresStore } from '../../src/storage/postgres/create-postgres-store.js';
 import type { PlanDeliveries, Store } from '../../src/storage/store.js';
 import { createTempPostgresStore, testDatabaseUrl, testSecretBox, type TempPostgresStore } from '../helpers/temp-store.js';
-import { CRAWLER_ID, pushRows, readRawTables, readRun, s3Config, toRows, waitFor } from './store-fixtures.js';
+import { CRAWLER_ID, pushRows, readRawTables, readRun, s3Config, toRows } from './store-fixtures.js';
+import { pollUntil } from '../helpers/poll-until.js';
 
 const plan: PlanDeliveries = (run, _squid, destinations) =>
   destinations.map((destination) => ({ kind: destination.kind, config: destination.config, objectKey: `${run.exportFileName}.csv` }));
@@ -67,7 +68,7 @@ describePostgres('PostgreSQL: several store instances on one database', () => {
     let wakeups = 0;
     await worker.subscribeDeliveryWakeups(() => (wakeups += 1));
     await completeRunWithDelivery(temp.store, account.id, 'first');
-    await waitFor(() => wakeups === 1, 'the first wake-up');
+    await pollUntil(() => wakeups === 1, { timeoutMs: 10_000, what: 'the first wake-up' });
 
     const listenerPids = async (): Promise<number[]> => {
       const client = new pg.Client({ connectionString: temp.databaseUrl });
@@ -88,10 +89,10 @@ describePostgres('PostgreSQL: several store instances on one database', () => {
     await killer.query('SELECT pg_terminate_backend($1)', [pid]);
     await killer.end();
     // After reconnecting, the listener is called once for anything missed while it was down.
-    await waitFor(async () => wakeups >= 2 && (await listenerPids()).some((other) => other !== pid), 'the LISTEN connection to come back');
+    await pollUntil(async () => wakeups >= 2 && (await listenerPids()).some((other) => other !== pid), { timeoutMs: 10_000, what: 'the LISTEN connection to come back' });
     const before = wakeups;
     await completeRunWithDelivery(temp.store, account.id, 'second');
-    await waitFor(() => wakeups > before, 'a wake-up after the reconnect');
+    await pollUntil(() => wakeups > before, { timeoutMs: 10_000, what: 'a wake-up after the reconnect' });
   });
 
   it('commits concurrent ingests of one run from two instances with exact totals', async () => {
@@ -121,10 +122,10 @@ describePostgres('PostgreSQL: several store instances on one database', () => {
     await watcher.connect();
     try {
       // The discard starts while the insert runs (it then waits for the append's row lock).
-      await waitFor(async () => {
+      await pollUntil(async () => {
         const { rows: active } = await watcher.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%insert into results%' AND state = 'active'");
         return active.length > 0 || (await Promise.race([appending, Promise.resolve(null)])) !== null;
-      }, 'the append to start');
+      }, { timeoutMs: 10_000, what: 'the append to start' });
     } finally {
       await watcher.end();
     }

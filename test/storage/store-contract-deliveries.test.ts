@@ -4,7 +4,8 @@ import { expect, it } from 'vitest';
 import { planDeliveries } from '../../src/delivery/plan-deliveries.js';
 import type { PlanDeliveries, Store } from '../../src/storage/store.js';
 import { describeEachDialect } from '../helpers/temp-store.js';
-import { ACCESS_KEY, createAccountWithSquid, expectAppError, pushRows, readRawTables, s3Config, SECRET_KEY, waitFor } from './store-fixtures.js';
+import { ACCESS_KEY, createAccountWithSquid, expectAppError, pushRows, readRawTables, s3Config, SECRET_KEY } from './store-fixtures.js';
+import { pollUntil } from '../helpers/poll-until.js';
 
 const LEASE_MS = 1000;
 const error503 = { code: 'SlowDown', message: 'slow down', hint: null, statusCode: 503, retryable: true };
@@ -53,7 +54,7 @@ describeEachDialect('store contract: run completion and deliveries', (getStore, 
     expect(uploading).toMatchObject({ status: 'uploading', doneReason: 'tasks_done', exportDone: null });
     expect(deliveries).toHaveLength(1);
     expect(deliveries[0]).toMatchObject({ runId: run.id, squidId: squid.id, accountId: account.id, kind: 's3', round: 1, status: 'pending', config: s3Config(), objectKey: 'exports/acme_20250101_0000_abcdef12.csv', attempts: 0, nextAttemptAtMs: 1000, lockedBy: null, lastError: null, finishedAtMs: null });
-    await waitFor(() => wakeups > 0, 'a delivery wake-up');
+    await pollUntil(() => wakeups > 0, { timeoutMs: 10_000, what: 'a delivery wake-up' });
     await unsubscribe();
     expect(await store.nextDeliveryDueAtMs()).toBe(1000);
     expect(await store.listRunDeliveries(account.id, run.id)).toEqual([{ ...deliveries[0], attemptList: [] }]);
@@ -179,7 +180,7 @@ describeEachDialect('store contract: run completion and deliveries', (getStore, 
     const unsubscribe = await store.subscribeDeliveryWakeups(() => (wakeups += 1));
     const [delivery] = await store.enqueueRedelivery(account.id, running.id, 800, planDeliveries);
     expect(delivery).toMatchObject({ round: 1, status: 'pending' });
-    await waitFor(() => wakeups > 0, 'a wake-up for the re-delivery');
+    await pollUntil(() => wakeups > 0, { timeoutMs: 10_000, what: 'a wake-up for the re-delivery' });
     await unsubscribe();
   });
 });

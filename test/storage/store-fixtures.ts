@@ -83,15 +83,6 @@ export async function expectAppError(promise: Promise<unknown>, code: string, st
   return error as AppError;
 }
 
-/** Polls `condition` until it holds or the deadline passes (no fixed sleeps). */
-export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** Every row of the tables, read around the store (to see what is really on disk). */
 export async function readRawTables(temp: TempStore, tables: string[]): Promise<unknown[]> {
   if (temp.dialect === 'sqlite') {

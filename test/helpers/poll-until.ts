@@ -1,12 +1,12 @@
-// Polls a condition until it holds or a deadline passes: how process tests wait for work done
-// in another process, never with a fixed sleep.
+// Polls a condition until it holds or a deadline passes: how tests wait for work done on another
+// thread, in another process or behind a socket, never with a fixed sleep.
 
 export interface PollOptions {
   timeoutMs: number;
-  /** Pause between checks. Default 100 ms. */
+  /** Pause between checks. Default 20 ms. */
   intervalMs?: number;
-  /** Says what was awaited, in the timeout error. */
-  what: string;
+  /** Says what was awaited, in the timeout error; a function is called only on timeout. */
+  what: string | (() => string);
 }
 
 /**
@@ -24,8 +24,9 @@ export async function pollUntil<T>(check: () => Promise<T | undefined | false> |
       lastProblem = error instanceof Error ? error.message : String(error);
     }
     if (Date.now() >= deadline) {
-      throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${options.what}: ${lastProblem}`);
+      const what = typeof options.what === 'function' ? options.what() : options.what;
+      throw new Error(`timed out after ${options.timeoutMs} ms waiting for ${what}: ${lastProblem}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
   }
 }
