@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { pollUntil } from '../helpers/poll-until.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { linesOf, runCliProcess, type CliResult } from './run-cli-process.js';
+import { linesOf, runCliInProcess, type CliResult } from './run-cli-in-process.js';
 
 /** A loopback port nothing listens on: one the OS just gave out and took back. */
 async function closedPort(): Promise<number> {
@@ -43,7 +43,7 @@ describe('squidship push', () => {
   }
 
   function push(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-    return runCliProcess(['push', ...args], { SQUIDSHIP_URL: server.url, SQUIDSHIP_TOKEN: server.token, ...env });
+    return runCliInProcess(['push', ...args], { SQUIDSHIP_URL: server.url, SQUIDSHIP_TOKEN: server.token, ...env });
   }
 
   /** The rows of the run, as the API lists them, without the fields the server adds. */

@@ -2,15 +2,7 @@
 // collects what a user sees: the exit code and the stdout and stderr text. The child gets only
 // the SQUIDSHIP_* variables the test passes, never the developer's own.
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { REPO_ROOT, type CliResult } from './run-cli-in-process.js';
 
 export function runCliProcess(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SQUIDSHIP_')));
@@ -28,9 +20,4 @@ export function runCliProcess(args: string[], env: Record<string, string> = {}):
       },
     );
   });
-}
-
-/** Lines of a captured stream, without the empty one after the last newline. */
-export function linesOf(text: string): string[] {
-  return text.split('\n').filter((line) => line !== '');
 }

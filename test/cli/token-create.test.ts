@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/storage/sqlite/create-sqlite-store.js';
 import { testSecretBox } from '../helpers/temp-store.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { linesOf, runCliProcess } from './run-cli-process.js';
+import { linesOf, runCliInProcess } from './run-cli-in-process.js';
 
 describe('squidship token create and migrate', () => {
   let dataDir: string;
@@ -30,7 +30,7 @@ describe('squidship token create and migrate', () => {
   }
 
   it('prints only a 40-hex token on stdout, and the token authenticates against the server', async () => {
-    const result = await runCliProcess(['token', 'create'], { SQUIDSHIP_DATA_DIR: dataDir });
+    const result = await runCliInProcess(['token', 'create'], { SQUIDSHIP_DATA_DIR: dataDir });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^[0-9a-f]{40}\n$/);
     expect(linesOf(result.stderr)).toEqual(['squidship: created an API token for account "default"']);
@@ -46,11 +46,11 @@ describe('squidship token create and migrate', () => {
 
   it('creates the named account with --account, which sees only its own squids', async () => {
     // The default account is the oldest one; the test server's own token belongs to it.
-    expect((await runCliProcess(['token', 'create'], { SQUIDSHIP_DATA_DIR: dataDir })).code).toBe(0);
-    const first = await runCliProcess(['token', 'create', '--account', 'acme'], { SQUIDSHIP_DATA_DIR: dataDir });
+    expect((await runCliInProcess(['token', 'create'], { SQUIDSHIP_DATA_DIR: dataDir })).code).toBe(0);
+    const first = await runCliInProcess(['token', 'create', '--account', 'acme'], { SQUIDSHIP_DATA_DIR: dataDir });
     expect(first.code).toBe(0);
     expect(linesOf(first.stderr)).toEqual(['squidship: created an API token for account "acme"']);
-    const second = await runCliProcess(['token', 'create', '--account', 'acme'], { SQUIDSHIP_DATA_DIR: dataDir });
+    const second = await runCliInProcess(['token', 'create', '--account', 'acme'], { SQUIDSHIP_DATA_DIR: dataDir });
     expect(second.stdout.trim()).toMatch(/^[0-9a-f]{40}$/);
     expect(second.stdout).not.toBe(first.stdout);
 
@@ -66,7 +66,7 @@ describe('squidship token create and migrate', () => {
 
   it('migrate creates the database and the secret key file, and runs twice', async () => {
     for (let i = 0; i < 2; i++) {
-      const result = await runCliProcess(['migrate'], { SQUIDSHIP_DATA_DIR: dataDir });
+      const result = await runCliInProcess(['migrate'], { SQUIDSHIP_DATA_DIR: dataDir });
       expect(result.code).toBe(0);
       expect(linesOf(result.stdout)).toEqual([`squidship: database migrated (SQLite in ${dataDir})`]);
     }
@@ -77,7 +77,7 @@ describe('squidship token create and migrate', () => {
   it('exits 1 naming the secret key file when it holds no valid key', async () => {
     const { writeFile } = await import('node:fs/promises');
     await writeFile(join(dataDir, 'secret.key'), 'c2hvcnQ=\n');
-    const result = await runCliProcess(['token', 'create'], { SQUIDSHIP_DATA_DIR: dataDir });
+    const result = await runCliInProcess(['token', 'create'], { SQUIDSHIP_DATA_DIR: dataDir });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(linesOf(result.stderr)).toHaveLength(1);

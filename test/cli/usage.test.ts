@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { linesOf, runCliProcess } from './run-cli-process.js';
+import { linesOf, runCliInProcess } from './run-cli-in-process.js';
+import { runCliProcess } from './run-cli-process.js';
 
 describe.concurrent('squidship usage', () => {
   it('prints the usage and exits 0 for --help', async () => {
-    const result = await runCliProcess(['--help']);
+    const result = await runCliInProcess(['--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Usage: squidship <command>');
     expect(result.stdout).toContain('token create [--account NAME]');
@@ -11,7 +12,7 @@ describe.concurrent('squidship usage', () => {
   });
 
   it('prints the usage on stderr and exits 2 without a command', async () => {
-    const result = await runCliProcess([]);
+    const result = await runCliInProcess([]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('Usage: squidship <command>');
@@ -29,18 +30,25 @@ describe.concurrent('squidship usage', () => {
     [['push', 'a.csv', 'b.csv', '--squid', 'abc'], 'squidship: push takes one FILE, got also "b.csv" (see squidship --help)'],
     [['push', 'a.csv', '--squid', 'abc', '--batch-rows', '0'], 'squidship: --batch-rows must be a whole number from 1 to 10000000, not "0" (see squidship --help)'],
   ])('exits 2 with one line for %j', async (args, line) => {
-    const result = await runCliProcess(args);
+    const result = await runCliInProcess(args);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(linesOf(result.stderr)).toEqual([line]);
   });
 
   it('reports every bad SQUIDSHIP_* variable on its own line and exits 1', async () => {
-    const result = await runCliProcess(['migrate'], { SQUIDSHIP_PORT: 'eighty', SQUIDSHIP_LOG_LEVEL: 'loud' });
+    const result = await runCliInProcess(['migrate'], { SQUIDSHIP_PORT: 'eighty', SQUIDSHIP_LOG_LEVEL: 'loud' });
     expect(result.code).toBe(1);
     expect(linesOf(result.stderr)).toEqual([
       'squidship: SQUIDSHIP_PORT=eighty is invalid: set a whole number from 0 to 65535 (a TCP port)',
       'squidship: SQUIDSHIP_LOG_LEVEL=loud is invalid: set one of fatal, error, warn, info, debug, trace, silent',
     ]);
+  });
+
+  it('runs as the `squidship` process: usage on stderr and exit code 2 without a command', async () => {
+    const result = await runCliProcess([]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('Usage: squidship <command>');
   });
 });
