@@ -78,7 +78,7 @@ export type SettingKind =
 /** `defaultText` describes a default that is not a plain value (computed, generated, unset). */
 export type Setting = SettingKind & { description: string; defaultText?: string };
 
-const ms = (min: number, max: number, fallback: number, description: string) =>
+const createMsSetting = (min: number, max: number, fallback: number, description: string) =>
   ({ kind: 'int', default: fallback, min, max, hint: 'milliseconds', description }) as const;
 
 export const SETTINGS = {
@@ -98,18 +98,18 @@ export const SETTINGS = {
   SQUIDSHIP_S3_FORCE_PATH_STYLE: { kind: 'optional-bool', default: null, defaultText: 'unset', description: 'Default path-style addressing (custom endpoints default to path style).' },
   SQUIDSHIP_S3_PART_SIZE_BYTES: { kind: 'int', default: 8 * MIB, min: 5 * MIB, max: 5 * 1024 * MIB, hint: 'S3 parts are 5 MiB to 5 GiB', description: 'Multipart part size; S3 requires at least 5 MiB for every part but the last.' },
   SQUIDSHIP_S3_QUEUE_SIZE: { kind: 'int', default: 4, min: 1, max: 64, hint: 'parts in flight', description: 'Parts in flight at once per upload.' },
-  SQUIDSHIP_S3_PROBE_TIMEOUT_MS: ms(100, 120_000, 5000, 'Connection and request timeout of `POST /v1/delivery/test-s3`.'),
-  SQUIDSHIP_S3_REQUEST_TIMEOUT_MS: ms(1000, 3_600_000, 120_000, 'Per-request timeout of delivery uploads (a stalled socket becomes a retryable error).'),
+  SQUIDSHIP_S3_PROBE_TIMEOUT_MS: createMsSetting(100, 120_000, 5000, 'Connection and request timeout of `POST /v1/delivery/test-s3`.'),
+  SQUIDSHIP_S3_REQUEST_TIMEOUT_MS: createMsSetting(1000, 3_600_000, 120_000, 'Per-request timeout of delivery uploads (a stalled socket becomes a retryable error).'),
   SQUIDSHIP_EMBEDDED_S3: { kind: 'optional-bool', default: null, defaultText: '`true` unless `SQUIDSHIP_S3_ENDPOINT` is set', description: 'Run the embedded S3-compatible endpoint on 127.0.0.1, for trying Squidship out.' },
   SQUIDSHIP_EMBEDDED_S3_PORT: { kind: 'int', default: 4569, min: 0, max: 65535, hint: 'a TCP port', description: 'Port of the embedded endpoint.' },
   SQUIDSHIP_EMBEDDED_S3_BUCKET: { kind: 'string', default: 'my-bucket', description: 'The bucket the embedded endpoint creates.' },
   SQUIDSHIP_DELIVERY_MAX_ATTEMPTS: { kind: 'int', default: 8, min: 1, max: 100, hint: 'attempts', description: 'Attempts before a delivery fails for good.' },
-  SQUIDSHIP_DELIVERY_BACKOFF_BASE_MS: ms(1, 3_600_000, 2000, 'First retry delay (doubles each attempt, full jitter).'),
-  SQUIDSHIP_DELIVERY_BACKOFF_MAX_MS: ms(1, 86_400_000, 300_000, 'Longest retry delay; at least `SQUIDSHIP_DELIVERY_BACKOFF_BASE_MS`.'),
-  SQUIDSHIP_DELIVERY_LEASE_MS: ms(1000, 3_600_000, 60_000, 'How long a worker holds a delivery without renewing it: a dead worker\'s deliveries wait this long before another worker takes them.'),
+  SQUIDSHIP_DELIVERY_BACKOFF_BASE_MS: createMsSetting(1, 3_600_000, 2000, 'First retry delay (doubles each attempt, full jitter).'),
+  SQUIDSHIP_DELIVERY_BACKOFF_MAX_MS: createMsSetting(1, 86_400_000, 300_000, 'Longest retry delay; at least `SQUIDSHIP_DELIVERY_BACKOFF_BASE_MS`.'),
+  SQUIDSHIP_DELIVERY_LEASE_MS: createMsSetting(1000, 3_600_000, 60_000, 'How long a worker holds a delivery without renewing it: a dead worker\'s deliveries wait this long before another worker takes them.'),
   SQUIDSHIP_DELIVERY_CONCURRENCY: { kind: 'int', default: 2, min: 1, max: 64, hint: 'deliveries at once', description: 'Deliveries one worker process runs at once.' },
-  SQUIDSHIP_DELIVERY_POLL_INTERVAL_MS: ms(10, 3_600_000, 30_000, 'Safety-net poll; workers are woken at once when a run completes.'),
-  SQUIDSHIP_SHUTDOWN_TIMEOUT_MS: ms(0, 3_600_000, 30_000, 'How long shutdown waits for in-flight uploads before aborting them; keep it below your orchestrator\'s kill grace period.'),
+  SQUIDSHIP_DELIVERY_POLL_INTERVAL_MS: createMsSetting(10, 3_600_000, 30_000, 'Safety-net poll; workers are woken at once when a run completes.'),
+  SQUIDSHIP_SHUTDOWN_TIMEOUT_MS: createMsSetting(0, 3_600_000, 30_000, 'How long shutdown waits for in-flight uploads before aborting them; keep it below your orchestrator\'s kill grace period.'),
   SQUIDSHIP_NATIVE_CSV: { kind: 'bool', default: true, description: 'Use the native CSV encoder when it is built (`false`: the JavaScript encoder, same bytes).' },
 } as const satisfies Record<`SQUIDSHIP_${string}`, Setting>;
 

@@ -20,11 +20,13 @@ describe('the SETTINGS table', () => {
     expect([...read].sort()).toEqual(Object.keys(SETTINGS).sort());
   });
 
-  it('gives every numeric setting a default inside its own range', () => {
+  it('gives every numeric and choice setting a default it would accept', () => {
     for (const setting of Object.values(SETTINGS)) {
-      if (setting.kind !== 'int') continue;
-      expect(setting.default).toBeGreaterThanOrEqual(setting.min);
-      expect(setting.default).toBeLessThanOrEqual(setting.max);
+      if (setting.kind === 'int') {
+        expect(setting.default).toBeGreaterThanOrEqual(setting.min);
+        expect(setting.default).toBeLessThanOrEqual(setting.max);
+      }
+      if (setting.kind === 'choice') expect(setting.choices).toContain(setting.default);
     }
   });
 
