@@ -26,7 +26,8 @@ export function registerBodyParsers(app: FastifyInstance): void {
   });
   registerFormParsers(app);
   app.addContentTypeParser('*', (request, payload, done) => {
-    if (request.headers['content-length'] === '0') {
+    // An unknown path answers 404 whatever it was sent.
+    if (request.headers['content-length'] === '0' || request.is404) {
       done(null, undefined);
       return;
     }

@@ -45,9 +45,9 @@ export function registerFormParsers(app: FastifyInstance): void {
   app.addHook('onRoute', addFormCoercion);
 }
 
-/** Routes without a body schema take no fields (results take JSON or NDJSON rows): 415. */
+/** Routes without a body schema take no fields (results take JSON or NDJSON rows): 415. An unknown path stays a 404. */
 function rejectFormWithoutFields(request: FastifyRequest, lengthBytes: number): void {
-  if (lengthBytes > 0 && request.routeOptions.schema?.body === undefined) throw unsupportedMediaType();
+  if (lengthBytes > 0 && !request.is404 && request.routeOptions.schema?.body === undefined) throw unsupportedMediaType();
 }
 
 export const UNSUPPORTED_MEDIA_TYPE_MESSAGE =

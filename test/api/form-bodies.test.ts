@@ -118,4 +118,12 @@ describe('form and empty bodies', () => {
     expect(rows.status).toBe(200);
     expect(rows.body.accepted).toBe(1);
   });
+
+  it('answers 404 for an unknown path, whatever body it was sent', async () => {
+    const bodies: Array<[string, string]> = [['application/x-www-form-urlencoded', 'a=1'], ['text/plain', 'abc'], ['application/json', '{}']];
+    for (const [contentType, body] of bodies) {
+      const response = await server.request('POST', '/v1/nothing-here', body, { 'content-type': contentType });
+      expect([contentType, response.status]).toEqual([contentType, 404]);
+    }
+  });
 });
