@@ -69,9 +69,13 @@ async function sendFile(client: ApiClient, runId: string, chunks: AsyncIterable<
   return totals;
 }
 
-/** The server refused the rows (a 4xx other than auth, not-found or conflict), or the file does not parse. */
+/**
+ * The server answered that it refuses the rows (a 4xx other than auth, not-found or conflict), or
+ * the file does not parse. A lost connection (retryable) or an odd answer leaves the run alone.
+ */
 function isRefusedInput(error: unknown): boolean {
   if (!(error instanceof AppError)) return true;
+  if (error.retryable || error.code === 'BadResponse') return false;
   return error.status >= 400 && error.status < 500 && ![401, 403, 404, 409].includes(error.status);
 }
 
