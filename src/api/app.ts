@@ -18,6 +18,7 @@ import { createDeliveryRoutes } from './routes/delivery.js';
 import { createDownloadRoutes } from './routes/download.js';
 import { createHealthRoutes } from './routes/health.js';
 import { createMeRoutes } from './routes/me.js';
+import { createNotSupportedRoutes } from './routes/not-supported.js';
 import { createResultRoutes } from './routes/results.js';
 import { createRunDeliveriesRoutes } from './routes/run-deliveries.js';
 import { createRunResultRoutes } from './routes/run-results.js';
@@ -59,6 +60,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     await v1.register(createDeliveryRoutes(deps));
     await v1.register(createRunDeliveriesRoutes(deps));
     await v1.register(createDownloadRoutes(deps));
+    await v1.register(createNotSupportedRoutes());
   }, { prefix: '/v1' });
   return app;
 }
@@ -102,6 +104,8 @@ async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: 'Runs' },
         { name: 'Results' },
         { name: 'Delivery' },
+        { name: 'Tasks', description: 'Lobstr\'s crawler inputs: Squidship runs no crawlers, so these answer 400 NotSupported.' },
+        { name: 'Website accounts', description: 'Lobstr\'s website logins: Squidship keeps none, so these answer 400 NotSupported.' },
         { name: 'Health' },
         { name: EXTENSION_TAG, description: 'Endpoints and fields that Lobstr does not have.' },
       ],

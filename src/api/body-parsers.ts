@@ -1,14 +1,17 @@
 // Request body parsers. JSON is buffered up to SQUIDSHIP_MAX_BODY_BYTES, and an empty JSON body
 // means "no body" (clients often send the JSON content type on a bodiless POST such as abort).
 // NDJSON is never buffered: the raw request stream goes to the route, which ingests it in batches.
+// Forms (form-bodies.ts) are taken as Lobstr's server takes them. Any other media type is a 415,
+// unless the body is empty: `curl -d ''` and SDKs send a content type on bodiless POSTs.
 import type { FastifyInstance } from 'fastify';
+import { registerFormParsers, unsupportedMediaType } from './form-bodies.js';
 
 export const NDJSON_CONTENT_TYPE = 'application/x-ndjson';
 
 export function registerBodyParsers(app: FastifyInstance): void {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  // Every Squidship body is JSON or NDJSON: text/plain answers 415 rather than "must be object".
+  // text/plain falls to the catch-all below: a 415 rather than "must be object".
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body.toString();
@@ -20,5 +23,25 @@ export function registerBodyParsers(app: FastifyInstance): void {
   });
   app.addContentTypeParser(NDJSON_CONTENT_TYPE, (_request, payload, done) => {
     done(null, payload);
+  });
+  registerFormParsers(app);
+  app.addContentTypeParser('*', (request, payload, done) => {
+    // An unknown path answers 404 whatever it was sent.
+    if (request.headers['content-length'] === '0' || request.is404) {
+      done(null, undefined);
+      return;
+    }
+    // A chunked body may still be empty: read until its first byte or its end.
+    let settled = false;
+    const settle = (error: Error | null) => {
+      if (settled) return;
+      settled = true;
+      done(error, undefined);
+    };
+    payload.on('data', (chunk: Buffer) => {
+      if (chunk.length > 0) settle(unsupportedMediaType());
+    });
+    payload.on('end', () => settle(null));
+    payload.on('error', (error) => settle(error));
   });
 }

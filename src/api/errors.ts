@@ -3,6 +3,7 @@
 // Bad input is always a 4xx naming the field; 5xx text is hidden and logged.
 import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { AppError, toError } from '../domain/app-error.js';
+import { UNSUPPORTED_MEDIA_TYPE_MESSAGE } from './form-bodies.js';
 
 export interface ErrorBody {
   errors: { message: string; type: string; code: number };
@@ -53,7 +54,7 @@ export function mapError(thrown: unknown, bodyLimitBytes: number): Mapped | null
         message: `The request body is larger than ${bodyLimitBytes} bytes (SQUIDSHIP_MAX_BODY_BYTES); send results as application/x-ndjson, which has no total limit.`,
       };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { status: 415, type: 'UnsupportedMediaType', message: 'Unsupported Content-Type: send application/json (or application/x-ndjson to POST /v1/runs/{id}/results).' };
+      return { status: 415, type: 'UnsupportedMediaType', message: UNSUPPORTED_MEDIA_TYPE_MESSAGE };
   }
   const status = error.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {

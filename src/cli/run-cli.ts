@@ -4,6 +4,7 @@ import { ConfigError } from '../config/config.js';
 import { AppError, toError } from '../domain/app-error.js';
 import type { CliContext, CliOutput } from './cli-context.js';
 import { UsageError } from './cli-context.js';
+import { readPackageVersion } from './package-version.js';
 import { USAGE } from './usage.js';
 
 export const EXIT_OK = 0;
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import('./commands/serve.js')).runServe,
   migrate: async () => (await import('./commands/migrate.js')).runMigrate,
   push: async () => (await import('./commands/push.js')).runPush,
+  run: async () => (await import('./commands/run-end.js')).runRunEnd,
   token: async () => runToken,
 };
 
@@ -31,6 +33,10 @@ export async function runCli(input: CliInput): Promise<number> {
   if (name === undefined) {
     input.stderr.write(USAGE);
     return EXIT_USAGE;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    input.stdout.write(`squidship ${readPackageVersion()}\n`);
+    return EXIT_OK;
   }
   if (name === '--help' || name === '-h' || name === 'help' || args.includes('--help') || args.includes('-h')) {
     input.stdout.write(USAGE);

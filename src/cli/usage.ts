@@ -15,6 +15,11 @@ Commands:
                                   --complete    complete the run once every row is in
                                   --batch-rows  rows per request (default 100000; requests also end
                                                 after 64 MiB). Each request is atomic.
+                                  If the server refuses the rows, the run is aborted.
+  run abort RUN | run complete RUN
+                                  End a run through the API (SQUIDSHIP_URL, SQUIDSHIP_TOKEN): abort
+                                  keeps the rows pushed so far; both start the run's deliveries.
+  --version                       Print the version.
 
 Server commands read their configuration from SQUIDSHIP_* environment variables.
 Exit codes: 0 ok, 1 runtime or API error, 2 usage error.

@@ -69,7 +69,7 @@ describe('API basics', () => {
 
   it('answers 415 for a content type the endpoint does not take', async () => {
     server = await startTestServer();
-    const response = await server.request('POST', '/v1/squids', 'name=a', { 'content-type': 'application/x-www-form-urlencoded' });
+    const response = await server.request('POST', '/v1/squids', '<name>a</name>', { 'content-type': 'application/xml' });
     expect(response.status).toBe(415);
     expect(response.body.errors).toMatchObject({ type: 'UnsupportedMediaType', code: 415 });
     const text = await server.request('POST', '/v1/squids', 'hello', { 'content-type': 'text/plain' });

@@ -126,8 +126,9 @@ describe('squidship push', () => {
     const runId = runIdOf(result);
     const lines = linesOf(result.stderr);
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatch(new RegExp(`^squidship: request 2 \\(rows from 3\\) failed: line 2\\b.*; run ${runId} keeps the 2 rows of the 1 earlier request and stays running \\(complete or abort it\\)$`));
+    expect(lines[1]).toMatch(new RegExp(`^squidship: request 2 \\(rows from 3\\) failed: line 2\\b.*; run ${runId} keeps the 2 rows of the 1 earlier request and was aborted \\(the squid can start a new run\\)$`));
     expect(await rowsOf(runId)).toEqual([{ n: 1 }, { n: 2 }]);
+    expect((await server.request('GET', `/v1/runs/${runId}`)).body.done_reason).toBe('aborted');
   });
 
   it('exits 1 naming the file when a .json file is not an array', async () => {
@@ -135,7 +136,8 @@ describe('squidship push', () => {
     const result = await push([path, '--squid', squidId]);
     expect(result.code).toBe(1);
     const runId = runIdOf(result);
-    expect(linesOf(result.stderr)).toEqual([expect.stringMatching(new RegExp(`^squidship: ${path.replace(/[.]/g, '\\.')}: .*; run ${runId} holds none of its rows and stays running`))]);
+    expect(linesOf(result.stderr)).toEqual([expect.stringMatching(new RegExp(`^squidship: ${path.replace(/[.]/g, '\\.')}: .*; run ${runId} holds none of its rows and was aborted`))]);
+    expect((await server.request('GET', `/v1/runs/${runId}`)).body.done_reason).toBe('aborted');
   });
 
   it('exits 1 with the server message for an unknown squid', async () => {

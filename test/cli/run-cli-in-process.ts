@@ -13,10 +13,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export async function runCliInProcess(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+export async function runCliInProcess(args: string[], env: Record<string, string> = {}, cwd = REPO_ROOT): Promise<CliResult> {
   const stdout = captureOutput();
   const stderr = captureOutput();
-  const code = await runCli({ argv: args, env: { ...env }, cwd: REPO_ROOT, stdout: stdout.stream, stderr: stderr.stream });
+  const code = await runCli({ argv: args, env: { ...env }, cwd, stdout: stdout.stream, stderr: stderr.stream });
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 

@@ -1,4 +1,4 @@
-// The few Squidship API calls `push` makes, over Node's fetch. Error answers are read in the
+// The few Squidship API calls the CLI makes (push, run abort, run complete), over Node's fetch. Error answers are read in the
 // Lobstr shape {"errors": {"message", "type", "code"}, "detail"} and become AppErrors.
 import { AppError } from '../../domain/app-error.js';
 
@@ -13,6 +13,7 @@ export interface ApiClient {
   /** Streams NDJSON into the run; resolves with the server's answer. */
   appendResults(runId: string, body: AsyncIterable<Buffer>): Promise<Record<string, unknown>>;
   completeRun(runId: string): Promise<Record<string, unknown>>;
+  abortRun(runId: string): Promise<Record<string, unknown>>;
 }
 
 export function createApiClient(options: ApiClientOptions): ApiClient {
@@ -60,6 +61,9 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
     },
     completeRun(runId) {
       return call('POST', `/v1/runs/${encodeURIComponent(runId)}/complete`, {});
+    },
+    abortRun(runId) {
+      return call('POST', `/v1/runs/${encodeURIComponent(runId)}/abort`, {});
     },
   };
 }

@@ -3,7 +3,7 @@
 // values as strings) are converted element by element.
 import { createReadStream } from 'node:fs';
 import { extname } from 'node:path';
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
 import StreamArray from 'stream-json/streamers/StreamArray.js';
 
@@ -26,16 +26,33 @@ export function detectResultsFileFormat(path: string): ResultsFileFormat | null 
   return FORMATS_BY_EXTENSION[extname(path).toLowerCase()] ?? null;
 }
 
-export function readNdjsonChunks(path: string, format: ResultsFileFormat): AsyncIterable<Buffer> {
+/** `onRead` hears the size of each chunk read from the file (the progress bar's numerator). */
+export function readNdjsonChunks(path: string, format: ResultsFileFormat, onRead: (bytes: number) => void = () => undefined): AsyncIterable<Buffer> {
   switch (format) {
     case 'ndjson':
-      return createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
+      return countChunks(createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }), onRead);
     case 'json':
-      return convertToNdjson(path, () => StreamArray.withParser(), (item) => (item as { value: unknown }).value);
+      return convertToNdjson(path, onRead, () => StreamArray.withParser(), (item) => (item as { value: unknown }).value);
     case 'csv':
       // bom: Excel writes one. Values stay strings: CSV has no types, and guessing would corrupt ids.
-      return convertToNdjson(path, () => parseCsv({ columns: true, bom: true, skip_empty_lines: true }), (row) => row);
+      return convertToNdjson(path, onRead, () => parseCsv({ columns: true, bom: true, skip_empty_lines: true }), (row) => row);
   }
+}
+
+async function* countChunks(source: AsyncIterable<Buffer>, onRead: (bytes: number) => void): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    onRead(chunk.length);
+    yield chunk;
+  }
+}
+
+function createReadCounter(onRead: (bytes: number) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      onRead(chunk.length);
+      callback(null, chunk);
+    },
+  });
 }
 
 /**
@@ -44,13 +61,14 @@ export function readNdjsonChunks(path: string, format: ResultsFileFormat): Async
  */
 async function* convertToNdjson(
   path: string,
+  onRead: (bytes: number) => void,
   createTransform: () => NodeJS.ReadWriteStream,
   toRow: (item: unknown) => unknown,
 ): AsyncGenerator<Buffer> {
   let failure: Error | null = null;
   // The callback form of pipeline returns the last stream to read from, and destroys every
   // stream with the first error; that error is recorded here and rethrown below.
-  const items = pipeline(createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }), createTransform(), (error) => {
+  const items = pipeline(createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }), createReadCounter(onRead), createTransform(), (error) => {
     if (error) failure = error;
   }) as unknown as Readable;
   let lines: string[] = [];

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { CliOutput } from '../../../src/cli/cli-context.js';
-import { createPushProgress } from '../../../src/cli/push/push-progress.js';
+import { createPushProgress, formatDuration, type PushSource } from '../../../src/cli/push/push-progress.js';
 
 const MIB = 1024 * 1024;
 
@@ -49,5 +49,30 @@ describe('createPushProgress', () => {
       'squidship: pushed 400 rows (4.00 MiB) into run abc in 2 requests, 4.0 s (100 rows/s, 1.00 MiB/s)',
       '',
     ]);
+  });
+
+  it('starts the line with a bar, the percent of the file read and an ETA when the size is known', () => {
+    let nowMs = 0;
+    let readBytes = 0;
+    const source: PushSource = { sizeBytes: 8 * MIB, readBytes: () => readBytes };
+    const { out, text } = captureOutput(true);
+    const progress = createPushProgress(out, () => nowMs, source);
+    nowMs = 1000;
+    readBytes = 2 * MIB;
+    progress.update({ rows: 1000, bytes: 2 * MIB, requests: 0 });
+    nowMs = 2000;
+    readBytes = 8 * MIB;
+    progress.requestDone({ rows: 4000, bytes: 8 * MIB, requests: 1 }, 4000, 8 * MIB);
+    progress.finish({ rows: 4000, bytes: 8 * MIB, requests: 1 }, 'abc', false);
+    expect(text()).toBe(
+      '\r\x1b[K[#####---------------] 25%, ETA 3s, 1000 rows, 2.00 MiB, 1000 rows/s, 2.00 MiB/s' +
+        '\r\x1b[K[####################] 100%, 4000 rows, 8.00 MiB, 2000 rows/s, 4.00 MiB/s' +
+        '\r\x1b[K[####################] 100%, 4000 rows, 8.00 MiB, 2000 rows/s, 4.00 MiB/s\n' +
+        'squidship: pushed 4000 rows (8.00 MiB) into run abc in 1 request, 2.0 s (2000 rows/s, 4.00 MiB/s)\n',
+    );
+  });
+
+  it('formats durations as seconds, minutes and hours', () => {
+    expect([formatDuration(400), formatDuration(59_000), formatDuration(65_000), formatDuration(3_725_000)]).toEqual(['1s', '59s', '1m05s', '1h02m']);
   });
 });

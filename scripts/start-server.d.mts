@@ -1,0 +1,2 @@
+// Types of start-server.mjs for the tests that import it.
+export function findStaleBuildReason(root: string): string | null;
