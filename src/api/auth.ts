@@ -1,7 +1,7 @@
 // `Authorization: Token KEY` on every route except the public ones (health, OpenAPI, docs,
 // signed downloads: routes that set `config: { public: true }`). The account is decorated
 // onto the request; routes read it with requireAccount.
-import type { FastifyInstance, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify';
 import type { TokenAuthenticator } from '../accounts/api-tokens.js';
 import { AppError } from '../domain/app-error.js';
 import type { Account } from '../domain/types.js';
@@ -33,12 +33,6 @@ export function requireAccount(request: FastifyRequest): Account {
   return request.account;
 }
 
-function admit(request: FastifyRequest, account: Account | null, done: (error?: Error) => void): void {
-  if (account === null) return done(notAuthenticated());
-  request.account = account;
-  done();
-}
-
 /** Decided once per route when it is registered, so that a request pays nothing to know it. */
 function isPublicRoute(route: RouteOptions): boolean {
   if (route.config?.public === true) return true;
@@ -52,14 +46,12 @@ function isPublicRoute(route: RouteOptions): boolean {
  */
 export function registerAuth(app: FastifyInstance, tokens: TokenAuthenticator): void {
   app.decorateRequest('account', null);
-  // Callback style: a token the authenticator remembers is checked without a promise, and the
-  // request goes on in the same tick.
-  const authenticate: onRequestHookHandler = (request, _reply, done) => {
+  const authenticate: onRequestAsyncHookHandler = async (request) => {
     const match = AUTH_HEADER.exec(request.headers.authorization ?? '');
-    if (!match?.[1]) return done(notAuthenticated());
-    const found = tokens.authenticate(match[1]);
-    if (!(found instanceof Promise)) return admit(request, found, done);
-    found.then((account) => admit(request, account, done), done);
+    if (!match?.[1]) throw notAuthenticated();
+    const account = await tokens.authenticate(match[1]);
+    if (account === null) throw notAuthenticated();
+    request.account = account;
   };
   app.addHook('onRoute', (route) => {
     if (isPublicRoute(route)) return;
