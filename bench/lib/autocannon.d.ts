@@ -8,6 +8,8 @@ declare module 'autocannon' {
     headers?: Record<string, string>;
     body?: string;
     title?: string;
+    /** Requests per second from all connections together. */
+    overallRate?: number;
   }
   interface Histogram {
     average: number;
@@ -32,6 +34,10 @@ declare module 'autocannon' {
     requests: Histogram & { sent: number };
     throughput: Histogram;
   }
-  function autocannon(options: AutocannonOptions): Promise<AutocannonResult>;
+  /** The run: a promise of its result that also emits 'response' (client, status code, bytes, response time in ms) per answer. */
+  interface AutocannonRun extends PromiseLike<AutocannonResult> {
+    on(event: 'response', listener: (client: unknown, statusCode: number, bytes: number, responseTimeMs: number) => void): this;
+  }
+  function autocannon(options: AutocannonOptions): AutocannonRun;
   export default autocannon;
 }

@@ -10,7 +10,6 @@ import { registerAuth } from './auth.js';
 import { registerBodyParsers } from './body-parsers.js';
 import { createErrorHandler, echoRequestId, handleNotFound } from './errors.js';
 import { createLoggerOptions } from './logging.js';
-import { createRequestLogger } from './request-logger.js';
 import { EXTENSION_TAG } from './schemas.js';
 import { createValidatorCompiler } from './validation.js';
 import { createCrawlerRoutes } from './routes/crawlers.js';
@@ -37,16 +36,15 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     return503OnClosing: true,
-    childLoggerFactory: createRequestLogger,
   });
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(createErrorHandler(deps.config.maxBodyBytes));
   app.setNotFoundHandler(handleNotFound);
   registerBodyParsers(app);
   app.addHook('onRoute', addEmptyBodyDefault);
-  // The request id goes back in the route's first hook (the token check's, on most routes), so
-  // that a request runs no hook for it alone; the not-found handler echoes it itself.
-  registerAuth(app, createTokenAuthenticator(deps.store, deps.clock), echoRequestId);
+  // Before the token check, so that every answer carries it, a 401 and a 404 too.
+  app.addHook('onRequest', echoRequestId);
+  registerAuth(app, createTokenAuthenticator(deps.store, deps.clock));
   await registerOpenApi(app);
 
   await app.register(createHealthRoutes(deps));

@@ -1,7 +1,7 @@
 // `Authorization: Token KEY` on every route except the public ones (health, OpenAPI, docs,
 // signed downloads: routes that set `config: { public: true }`). The account is decorated
 // onto the request; routes read it with requireAccount.
-import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, RouteOptions } from 'fastify';
 import type { TokenAuthenticator } from '../accounts/api-tokens.js';
 import { AppError } from '../domain/app-error.js';
 import type { Account } from '../domain/types.js';
@@ -33,46 +33,29 @@ export function requireAccount(request: FastifyRequest): Account {
   return request.account;
 }
 
-function admit(request: FastifyRequest, account: Account | null, done: (error?: Error) => void): void {
-  if (account === null) return done(notAuthenticated());
-  request.account = account;
-  done();
-}
-
 /** Decided once per route when it is registered, so that a request pays nothing to know it. */
 function isPublicRoute(route: RouteOptions): boolean {
   if (route.config?.public === true) return true;
   return route.url === '/openapi.json' || route.url === '/docs' || route.url.startsWith('/docs/');
 }
 
-/** What every route does first, public or not, before anything else of the request. */
-export type RouteEntry = (request: FastifyRequest, reply: FastifyReply) => void;
-
 /**
  * Adds the token check, first, to the onRequest hooks of every route that is not public, as it
- * is registered (call before any route); `entry` runs first on every route, in the same hook as
- * the token check, or in a hook of its own on public routes. Unknown paths run no check: they
- * answer 404 with or without a token.
+ * is registered (call before any route). Unknown paths run no check: they answer 404 with or
+ * without a token.
  */
-export function registerAuth(app: FastifyInstance, tokens: TokenAuthenticator, entry: RouteEntry): void {
+export function registerAuth(app: FastifyInstance, tokens: TokenAuthenticator): void {
   app.decorateRequest('account', null);
-  // Callback style: a token the authenticator remembers is checked without a promise, and the
-  // request goes on in the same tick.
-  const authenticate: onRequestHookHandler = (request, reply, done) => {
-    entry(request, reply);
+  const authenticate: onRequestAsyncHookHandler = async (request) => {
     const match = AUTH_HEADER.exec(request.headers.authorization ?? '');
-    if (!match?.[1]) return done(notAuthenticated());
-    const found = tokens.authenticate(match[1]);
-    if (!(found instanceof Promise)) return admit(request, found, done);
-    found.then((account) => admit(request, account, done), done);
-  };
-  const enterPublic: onRequestHookHandler = (request, reply, done) => {
-    entry(request, reply);
-    done();
+    if (!match?.[1]) throw notAuthenticated();
+    const account = await tokens.authenticate(match[1]);
+    if (account === null) throw notAuthenticated();
+    request.account = account;
   };
   app.addHook('onRoute', (route) => {
-    const first = isPublicRoute(route) ? enterPublic : authenticate;
+    if (isPublicRoute(route)) return;
     const existing = route.onRequest;
-    route.onRequest = existing === undefined ? [first] : [first, ...(Array.isArray(existing) ? existing : [existing])];
+    route.onRequest = existing === undefined ? [authenticate] : [authenticate, ...(Array.isArray(existing) ? existing : [existing])];
   });
 }

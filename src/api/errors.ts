@@ -1,7 +1,7 @@
 // The API's one error table: everything thrown in a request becomes Lobstr's error body
 // `{"errors": {"message", "type", "code"}, "detail"}` (the shape Lobstr's own clients parse).
 // Bad input is always a 4xx naming the field; 5xx text is hidden and logged.
-import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError, onRequestHookHandler } from 'fastify';
 import { AppError, toError } from '../domain/app-error.js';
 import { UNSUPPORTED_MEDIA_TYPE_MESSAGE } from './form-bodies.js';
 
@@ -103,11 +103,11 @@ export function createErrorHandler(bodyLimitBytes: number) {
 }
 
 /** Every answer carries its request's id (the client's X-Request-Id, else ours), for support. */
-export function echoRequestId(request: FastifyRequest, reply: FastifyReply): void {
+export const echoRequestId: onRequestHookHandler = (request, reply, done) => {
   void reply.header('x-request-id', request.id);
-}
+  done();
+};
 
 export function handleNotFound(request: FastifyRequest, reply: FastifyReply): void {
-  echoRequestId(request, reply);
   void reply.status(404).send(renderErrorBody(404, 'NotFound', `Not found: ${request.method} ${request.url.split('?')[0]}.`));
 }

@@ -4,9 +4,6 @@ import { BUILT_IN_CRAWLER, type Crawler } from '../domain/crawlers.js';
 import type { Destination, DoneReason, ResultRow, Run, RunStatus, Squid } from '../domain/types.js';
 import type { LastRunSummary } from '../storage/store.js';
 
-/** The content type Fastify gives a serialised object; a route that sends JSON text sets it itself. */
-export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
-
 export function renderTime(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }

@@ -173,17 +173,9 @@ export interface Store {
   getLastRun(squidId: HexId): Promise<{ run: Run | null; totalRuns: number }>;
   /**
    * The squid (null if it is not in the account) with its last run, run count and destinations,
-   * in one read: what getSquid + getLastRun + listDestinations give, for the API's hot path.
-   * It may be frozen and shared: a squid read again while the database is unchanged can answer
-   * the same object (SQLite, see KEPT_WHILE_UNCHANGED), so callers must not modify it.
+   * in one read: what getSquid + getLastRun + listDestinations give, for the API's squid views.
    */
   getSquidSummary(accountId: HexId, squidId: HexId): Promise<SquidSummary | null>;
-  /**
-   * getSquidSummary's answer without waiting, where the store can read at once (SQLite, outside
-   * a transaction); undefined when it cannot now, and then getSquidSummary gives it. Absent on
-   * stores that always wait (PostgreSQL). Saves the API's busiest route its promises.
-   */
-  getSquidSummaryNow?(accountId: HexId, squidId: HexId): SquidSummary | null | undefined;
 
   // Destinations: one per (squid, kind); a put replaces it.
   putDestination(squidId: HexId, kind: DestinationKind, isActive: boolean, config: S3DestinationConfig, nowMs: number): Promise<Destination>;

@@ -1,8 +1,6 @@
-// GET /v1/squids/{id} on SQLite keeps the answer (and JSON) of a squid read again unchanged.
-// These tests change the squid between reads (through the API, through another connection to
-// the same file, from another process) and expect the change at once; and they hold the kept
-// answer's bytes and headers to those of the object path (POST /v1/squids/{id} answers the
-// same view, serialised by Fastify from the object).
+// GET /v1/squids/{id} on SQLite shows every change at once: made through the API, through
+// another connection to the same file, or by another process. And its bytes and headers are those
+// of the same view answered by POST /v1/squids/{id}.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -39,7 +37,7 @@ describe('squid view freshness (SQLite)', () => {
     return { status: response.status, text: await response.text(), type: response.headers.get('content-type'), length: response.headers.get('content-length') };
   }
 
-  /** Reads the squid twice (a squid read again is answered from what was kept): both the same. */
+  /** Reads the squid twice: both the same. */
   async function readTwice(id: string) {
     const first = await server.request('GET', `/v1/squids/${id}`);
     const second = await server.request('GET', `/v1/squids/${id}`);

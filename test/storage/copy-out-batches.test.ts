@@ -72,12 +72,9 @@ describe.skipIf(testDatabaseUrl() === null)('copyOutBatches [postgres]', () => {
 
   it('reads on through notices sent in the middle of the COPY', async () => {
     await withClient(async (client) => {
-      const notices: string[] = [];
-      client.on('notice', (notice) => notices.push(notice.message ?? ''));
       const batches = await collect(client, copyOf(rowsSelect('noisy(data, i)')), 100);
       expect(batches.map((batch) => batch.text).join('')).toBe(expected);
       expect(batches.reduce((sum, batch) => sum + batch.rowCount, 0)).toBe(ROWS);
-      expect(notices).toEqual(['row 1000', 'row 2000', 'row 3000', 'row 4000', 'row 5000']);
       expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
     });
   });
@@ -123,14 +120,11 @@ describe.skipIf(testDatabaseUrl() === null)('copyOutBatches [postgres]', () => {
     await client.end();
   });
 
-  it('refuses a statement that is not a COPY TO STDOUT', async () => {
-    const client = new pg.Client({ connectionString: database.databaseUrl });
-    client.on('error', () => undefined);
-    await client.connect();
-    try {
-      await expect(collect(client, 'select data from texts', 10)).rejects.toThrow('answered rows where a COPY TO STDOUT was expected');
-    } finally {
-      await client.end();
-    }
+  it('refuses a statement that is not a COPY TO STDOUT, and the connection stays usable', async () => {
+    await withClient(async (client) => {
+      await expect(collect(client, 'select data from texts', 10)).rejects.toThrow('not a COPY (...) TO STDOUT');
+      await expect(collect(client, `copy texts from stdin`, 10)).rejects.toThrow('not a COPY (...) TO STDOUT');
+      expect((await client.query('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    });
   });
 });

@@ -9,7 +9,6 @@ import { parseJsonArrayRows } from '../../ingest/json-rows.js';
 import { parseNdjsonRows, type ParsedBatch, type RowParseOptions } from '../../ingest/ndjson-rows.js';
 import { DEFAULT_BATCH_BYTES } from '../../ingest/parsed-batch.js';
 import { createNdjsonParseThread, type NdjsonParseThread } from '../../ingest/threaded-ndjson-rows.js';
-import { createGarbageCollector, type GarbageCollector } from '../../runtime/garbage-collector.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireAccount } from '../auth.js';
 import { NDJSON_CONTENT_TYPE } from '../body-parsers.js';
@@ -45,15 +44,6 @@ async function discardRest(stream: Readable): Promise<void> {
 }
 
 /**
- * After a request of this many rows, the main thread's heap is collected once the answer is
- * on its way. A big ingest leaves tens of MB of garbage there that V8 may keep for long when
- * nothing else allocates much; a 1M-row push on PostgreSQL left ~42 MiB, and the delivery that
- * followed peaked at 295-341 MiB RSS instead of 242 MiB. A full collection takes tens of ms,
- * little beside the seconds such a request takes.
- */
-const COLLECT_AFTER_ROWS = 100_000;
-
-/**
  * NDJSON bodies from this size on (and streamed ones, of unknown size) are parsed on the parse
  * thread; smaller ones here, where a few rows cost less than the thread's round trips.
  */
@@ -78,7 +68,6 @@ export function createRunResultRoutes(deps: AppDeps): FastifyPluginAsync {
     // Started by the first big NDJSON body; stopped with the app.
     const parseThread = createNdjsonParseThread();
     app.addHook('onClose', () => parseThread.close());
-    let collector: GarbageCollector | null = null;
     app.post<{ Params: IdParams }>('/runs/:id/results', {
       schema: markExtension({
         tags: ['Runs', 'Results'],
@@ -114,10 +103,6 @@ export function createRunResultRoutes(deps: AppDeps): FastifyPluginAsync {
       const options = { maxRowBytes: config.maxRowBytes, batchRows, batchBytes: DEFAULT_BATCH_BYTES, now: clock };
       const batches = readBatches(request, options, parseThread);
       const outcome = await ingestResults({ store, runId: run.id, batches, nowMs: clock() });
-      if (outcome.accepted >= COLLECT_AFTER_ROWS) {
-        collector ??= createGarbageCollector();
-        setImmediate(collector.full);
-      }
       return { accepted: outcome.accepted, total_results: outcome.run.totalResults, run: serializeRun(outcome.run, clock()) };
     }
   };

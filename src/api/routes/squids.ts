@@ -1,14 +1,14 @@
 // Squids: create, list, get, update (POST, as Lobstr does) and delete, all scoped to the account.
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { badRequest, notFound } from '../../domain/app-error.js';
 import { BUILT_IN_CRAWLER } from '../../domain/crawlers.js';
 import type { HexId, Squid } from '../../domain/types.js';
-import type { SquidPatch, SquidSummary, Store } from '../../storage/store.js';
+import type { SquidPatch, Store } from '../../storage/store.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireAccount } from '../auth.js';
 import { pageEnvelopeSchema, paginationQueryProperties, readPageWindow, renderPage, type PaginationQuery } from '../pagination.js';
 import { errorResponses, idParamsSchema, squidSchema, type IdParams } from '../schemas.js';
-import { JSON_CONTENT_TYPE, serializeSquid } from '../serialize.js';
+import { serializeSquid } from '../serialize.js';
 
 /** Lobstr fields that mean nothing without crawlers, schedules or accounts: a 400, never ignored. */
 const UNSUPPORTED_FIELDS: Record<string, string> = {
@@ -47,9 +47,6 @@ interface UpdateBody {
 }
 
 const DEFAULT_NAME_PREFIX = 'Custom scraper';
-
-/** Squid views whose JSON GET /v1/squids/{id} keeps: as many as the store keeps answers for. */
-const SERIALISED_SQUIDS = 1000;
 
 /** "Custom scraper (N)" with N one more than the highest already used in the account. */
 async function pickDefaultName(store: Store, accountId: HexId): Promise<string> {
@@ -106,33 +103,12 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
       return renderPage(request, window, page.total, data);
     });
 
-    // This route's JSON of the frozen summaries read lately, by identity: the store answers the
-    // same frozen summary for a squid read again unchanged (SQLite), and it is serialised once.
-    const squidBodies = new Map<SquidSummary, string>();
-    const answerSquid = (reply: FastifyReply, summary: SquidSummary | null) => {
-      if (summary === null) throw squidNotFound();
-      if (!Object.isFrozen(summary)) return serializeSquid(summary);
-      let body = squidBodies.get(summary);
-      if (body === undefined) {
-        // The route's own serialiser (its 200 schema): the bytes of returning the object.
-        body = reply.serialize(serializeSquid(summary)) as string;
-        squidBodies.set(summary, body);
-        if (squidBodies.size > SERIALISED_SQUIDS) squidBodies.delete(squidBodies.keys().next().value as SquidSummary);
-      }
-      void reply.type(JSON_CONTENT_TYPE);
-      return body;
-    };
     app.get<{ Params: IdParams }>('/squids/:id', {
       schema: { tags: ['Squids'], description: 'One squid, with its delivery settings (`*_fields`).', params: idParamsSchema, response: { 200: squidSchema, ...errorResponses(401, 404) } },
-    }, (request, reply) => {
-      // One read for the squid and everything its view shows: this is the API's busiest route.
-      // Not an async function: when the store can answer at once (SQLite), the answer goes out
-      // without a promise (Fastify sends what a handler returns; a throw is its error).
-      const accountId = requireAccount(request).id;
-      const squidId = request.params.id.toLowerCase();
-      const now = store.getSquidSummaryNow?.(accountId, squidId);
-      if (now !== undefined) return answerSquid(reply, now);
-      return store.getSquidSummary(accountId, squidId).then((summary) => answerSquid(reply, summary));
+    }, async (request) => {
+      const summary = await store.getSquidSummary(requireAccount(request).id, request.params.id.toLowerCase());
+      if (summary === null) throw squidNotFound();
+      return serializeSquid(summary);
     });
 
     app.post<{ Params: IdParams; Body: UpdateBody | undefined }>('/squids/:id', {

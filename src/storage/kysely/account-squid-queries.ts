@@ -2,16 +2,15 @@
 import { sql } from 'kysely';
 import { AppError } from '../../domain/app-error.js';
 import type { Store } from '../store.js';
-import { createConfigCache, createDecryptCache } from './decrypt-cache.js';
 import { sealConfig, toAccount, toDbBool, toDestination, toRun, toSquid } from './row-mappers.js';
-import { createSquidSummaryReader } from './squid-summary-query.js';
+import { readSquidSummary } from './squid-summary-query.js';
 import { escapeLike, newHexId, type StoreContext } from './store-context.js';
 
 type AccountSquidMethods = Pick<
   Store,
   | 'createAccount' | 'findAccountByName' | 'addApiToken' | 'findAccountByTokenHash'
   | 'createSquid' | 'getSquid' | 'getSquidById' | 'listSquids' | 'listSquidNamesStartingWith'
-  | 'updateSquid' | 'deleteSquid' | 'getLastRun' | 'getSquidSummary' | 'getSquidSummaryNow' | 'putDestination' | 'listDestinations'
+  | 'updateSquid' | 'deleteSquid' | 'getLastRun' | 'getSquidSummary' | 'putDestination' | 'listDestinations'
 >;
 
 function duplicateSquid(name: string, cause: unknown): AppError {
@@ -22,10 +21,7 @@ function duplicateSquid(name: string, cause: unknown): AppError {
   });
 }
 
-export function createAccountSquidMethods({ ops, db, secretBox: box }: StoreContext): AccountSquidMethods {
-  // Destination reads decrypt through a memo: every squid view opens its S3 config.
-  const secretBox = createDecryptCache(box);
-  const squidSummaries = createSquidSummaryReader(db, createConfigCache(box), ops.readNow);
+export function createAccountSquidMethods({ ops, db, secretBox }: StoreContext): AccountSquidMethods {
   const getSquid: Store['getSquid'] = async (accountId, squidId) => {
     const row = await db.selectFrom('squids').selectAll().where('id', '=', squidId).where('account_id', '=', accountId).executeTakeFirst();
     return row === undefined ? null : toSquid(row);
@@ -156,8 +152,7 @@ export function createAccountSquidMethods({ ops, db, secretBox: box }: StoreCont
       ]);
       return { run: last === undefined ? null : toRun(last), totalRuns: Number(count.total) };
     },
-    getSquidSummary: squidSummaries.read,
-    getSquidSummaryNow: ops.readNow === undefined ? undefined : squidSummaries.readNow,
+    getSquidSummary: (accountId, squidId) => readSquidSummary(db, secretBox, accountId, squidId),
 
     async putDestination(squidId, kind, isActive, config, nowMs) {
       const values = { is_active: toDbBool(isActive), config: sealConfig(secretBox, config), updated_at: nowMs };

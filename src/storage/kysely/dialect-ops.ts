@@ -4,23 +4,6 @@ import type { Kysely, RawBuilder } from 'kysely';
 import type { IngestRow, ResultTextsThreadPlan } from '../store.js';
 import type { Database } from './database.js';
 
-/**
- * A query whose SQL text starts with this comment gets its rows on SQLite as arrays of column
- * values in select-list order (statement-cache.ts: better-sqlite3's raw mode) instead of one
- * object per row, which was a quarter of the busiest read's statement time. PostgreSQL ignores
- * the comment and answers objects, so such a query reads either shape.
- */
-export const ROWS_AS_ARRAYS = '/* rows as arrays */ ';
-
-/**
- * A query whose SQL text holds this comment has its answers kept by SQLite's statement cache
- * (statement-cache.ts) and given again while the database is unchanged: no other connection
- * has committed (`data_version`) and this one has changed no row (total_changes()). It reads
- * as much as a fresh read would, from a few counters instead of three tables. PostgreSQL has
- * no such cheap check and ignores the comment.
- */
-export const KEPT_WHILE_UNCHANGED = '/* kept while unchanged */ ';
-
 /** Where appended rows go: integer keys of the run, its squid and the open ingest. */
 export interface ResultTarget {
   runSeq: number;
@@ -63,13 +46,6 @@ export interface DialectOps {
    * an LF, concatenated in `seq` order (SQLite: a BLOB, as Buffer; PostgreSQL: text).
    */
   concatRowTexts(data: string, seq: string): RawBuilder<Buffer | string>;
-  /**
-   * SQLite only: runs a read-only statement at once on the store's connection and answers its
-   * rows (arrays or objects, as Kysely would), or null while a transaction holds the connection
-   * (the caller then reads through Kysely, which waits for it). It skips Kysely's chain of
-   * promises, ~2 µs of the API's busiest read.
-   */
-  readNow?(sql: string, parameters: readonly unknown[]): unknown[] | null;
   /** Store.planResultTextsThread: the dialect's thread reader, with what it opens its connection from. */
   planResultTextsThread(runId: string, options: { unique: boolean; batchSize: number }): ResultTextsThreadPlan | null;
   /** Appends rows (at least one) in push order, inside `trx`; the hot path of ingestion. */

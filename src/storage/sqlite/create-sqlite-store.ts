@@ -134,9 +134,6 @@ export async function createSqliteStore(options: { filePath: string; secretBox: 
         }
       });
     },
-    // Statements are synchronous, so none can run while another is under way; only an open
-    // transaction (Kysely holds the connection across awaits) must not see this read.
-    readNow: (text, parameters) => (raw.inTransaction ? null : (statements.prepare(text).all(parameters) as unknown[])),
     ...sqliteResultExportOps(db),
     planResultTextsThread: (runId, { unique, batchSize }) =>
       planSqliteResultTexts(db, { filePath: options.filePath, busyTimeoutMs: BUSY_TIMEOUT_MS, runId, unique, batchSize }),
