@@ -7,6 +7,7 @@
 // encoding here leave the main thread the upload.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createGarbageCollector } from '../runtime/garbage-collector.js';
+import { serializeError } from '../runtime/thread-error.js';
 import type { ResultTextsThreadModule } from '../storage/store.js';
 import { createCsvBatchEncoder } from './csv-batch-encoder.js';
 import { copyBytes } from './native-csv-records.js';
@@ -132,4 +133,4 @@ async function exportRun(): Promise<void> {
   }
 }
 
-exportRun().catch((error: unknown) => port.postMessage({ error: error instanceof Error ? error.message : String(error) } satisfies RunExportMessage));
+exportRun().catch((error: unknown) => port.postMessage({ error: serializeError(error) } satisfies RunExportMessage));

@@ -13,6 +13,7 @@
 // s3rver's 7.5-8.5 s -> 6.4-6.6 s). The thread copies into them with the addon's memcpy (V8's
 // own copy into shared memory goes word by word, ~5% of its time); this side copies nothing.
 import { startSiblingWorker } from '../runtime/start-worker.js';
+import { reviveError, type SerializedError } from '../runtime/thread-error.js';
 import type { ResultTextsThreadPlan } from '../storage/store.js';
 
 /** What the thread is started with. */
@@ -35,7 +36,7 @@ export interface RunExportThreadData {
 export type RunExportMessage =
   | { slot: number | null; shared?: SharedArrayBuffer; byteLength: number; rowCount: number }
   | { end: true }
-  | { error: string };
+  | { error: SerializedError };
 
 /** To the thread: a slot is free, to be written again. */
 export interface RunExportRequest {
@@ -83,7 +84,7 @@ export function startThreadedRunExport(options: RunExportThreadData): ThreadedRu
     }
   };
   worker.on('message', (message: RunExportMessage) => {
-    if ('error' in message) return fail(new Error(message.error));
+    if ('error' in message) return fail(reviveError(message.error, 'export thread'));
     if ('end' in message) {
       ended = true;
       return deliver(null);

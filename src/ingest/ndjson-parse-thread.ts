@@ -4,8 +4,8 @@
 // buffer with their end offsets, hashes and scraping times beside them. A row without a
 // scraping time of its own gets NaN here; the main thread gives it its clock's now.
 import { parentPort } from 'node:worker_threads';
-import { AppError } from '../domain/app-error.js';
 import { createGarbageCollector } from '../runtime/garbage-collector.js';
+import { serializeError } from '../runtime/thread-error.js';
 import { parseNdjsonRows } from './ndjson-rows.js';
 import type { ParsedBatch } from './parsed-batch.js';
 import type { ParseThreadReply, ParseThreadRequest, ThreadParseOptions } from './threaded-ndjson-rows.js';
@@ -151,7 +151,7 @@ async function runSession(session: number, queue: ChunkQueue, options: ThreadPar
     }
     if (!queue.dropped) post({ type: 'end', session });
   } catch (error) {
-    if (!queue.dropped) post({ type: 'error', session, error: describeError(error) });
+    if (!queue.dropped) post({ type: 'error', session, error: serializeError(error) });
   } finally {
     sessions.delete(session);
   }
@@ -184,11 +184,6 @@ function postBatch(session: number, batch: ParsedBatch, consumedBytes: number): 
     { type: 'batch', session, consumedBytes, data: buffer, ends, hashes, scrapingTimesMs, columns: batch.columns },
     [buffer, ends.buffer as ArrayBuffer, scrapingTimesMs.buffer as ArrayBuffer],
   );
-}
-
-function describeError(error: unknown): Extract<ParseThreadReply, { type: 'error' }>['error'] {
-  if (error instanceof AppError) return { message: error.message, code: error.code, status: error.status, param: error.param };
-  return { message: error instanceof Error ? error.message : String(error) };
 }
 
 function post(reply: ParseThreadReply, transfer: ArrayBuffer[] = []): void {

@@ -10,7 +10,7 @@
 // of the body down as the inline parser does.
 import type { Worker } from 'node:worker_threads';
 import { startSiblingWorker } from '../runtime/start-worker.js';
-import { AppError } from '../domain/app-error.js';
+import { reviveError, type SerializedError } from '../runtime/thread-error.js';
 import { LineRow } from './ndjson-rows.js';
 import type { ParsedBatch, RowParseOptions } from './parsed-batch.js';
 
@@ -41,7 +41,7 @@ export type ParseThreadReply =
     }
   | { type: 'consumed'; session: number; consumedBytes: number }
   | { type: 'end'; session: number }
-  | { type: 'error'; session: number; error: { message: string; code?: string; status?: number; param?: string | undefined } };
+  | { type: 'error'; session: number; error: SerializedError };
 
 /**
  * Body bytes sent to the thread and not parsed yet: four bench:delivery batches of ~760 KB,
@@ -153,7 +153,7 @@ export function createNdjsonParseThread(): NdjsonParseThread {
         const reply = inbox.take();
         if (reply !== undefined) {
           if (reply.type === 'failed') throw reply.error;
-          if (reply.type === 'error') throw toAppError(reply.error);
+          if (reply.type === 'error') throw reviveError(reply.error, 'NDJSON parse thread');
           if (reply.type === 'end') {
             finished = true;
             return;
@@ -221,9 +221,4 @@ function unpackBatch(reply: Extract<ParseThreadReply, { type: 'batch' }>, now: (
     start = ends[index]!;
   }
   return { rows, columns: reply.columns, release: () => giveBack(reply.data) };
-}
-
-function toAppError(error: Extract<ParseThreadReply, { type: 'error' }>['error']): Error {
-  if (error.code === undefined) return new Error(`the NDJSON parse thread failed: ${error.message}`);
-  return new AppError(error.code, error.message, { status: error.status, param: error.param });
 }

@@ -3,20 +3,16 @@
 // the database file and never writes a row. PASSIVE takes no lock that the writer waits for.
 import { parentPort, workerData } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
+import { serializeError } from '../../runtime/thread-error.js';
 import type { CheckpointReply, CheckpointRequest, CheckpointThreadData } from './wal-checkpointer.js';
 
 const { filePath, busyTimeoutMs, idleCheckpointMs } = workerData as CheckpointThreadData;
 const port = parentPort;
 if (port === null) throw new Error('wal-checkpoint-thread.ts runs as a worker thread');
 
-/** The error's message, which a copy of a SqliteError sent to the main thread would lose. */
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.message}${'code' in error ? ` (${String(error.code)})` : ''}` : String(error);
-}
-
 function fail(error: unknown): void {
   clearInterval(idleTimer);
-  port!.postMessage({ type: 'failed', message: describeError(error) } satisfies CheckpointReply);
+  port!.postMessage({ type: 'failed', error: serializeError(error) } satisfies CheckpointReply);
 }
 
 function openDatabase(): SqliteDatabase.Database | null {

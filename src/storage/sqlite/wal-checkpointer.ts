@@ -5,6 +5,7 @@
 // The thread checkpoints after each write transaction commits, beside the main thread's next one.
 import type { Worker } from 'node:worker_threads';
 import { startSiblingWorker } from '../../runtime/start-worker.js';
+import { reviveError, type SerializedError } from '../../runtime/thread-error.js';
 import type SqliteDatabase from 'better-sqlite3';
 
 /** What the thread is started with. */
@@ -19,7 +20,7 @@ export type CheckpointRequest = { type: 'checkpoint' } | { type: 'close' };
 export type CheckpointReply =
   | { type: 'ready' }
   | { type: 'checkpointed'; busy: number; logFrames: number; checkpointedFrames: number }
-  | { type: 'failed'; message: string };
+  | { type: 'failed'; error: SerializedError };
 
 /**
  * The main connection's automatic checkpoint whenever the thread is not running (before it is
@@ -95,7 +96,7 @@ export function startWalCheckpointer(options: WalCheckpointerOptions): WalCheckp
   };
 
   worker.on('message', (reply: CheckpointReply) => {
-    if (reply.type === 'failed') return fail(new Error(`the WAL checkpoint thread failed: ${reply.message}`));
+    if (reply.type === 'failed') return fail(reviveError(reply.error, 'WAL checkpoint thread'));
     if (reply.type === 'ready') {
       ready = true;
       if (closing === null && !failed) raw.pragma('wal_autocheckpoint = 0');
