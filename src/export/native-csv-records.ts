@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { isWellFormed } from './json-row-transcoder.js';
+import { isWellFormed } from '../json/json-bytes.js';
 import { takeWrittenBytes } from './written-bytes.js';
 
 /** What src/export/native/addon.c exports. */
