@@ -7,10 +7,10 @@
 // includes the UTF-8 conversion into chunks. Times are process CPU time, so a busy machine
 // skews them less than wall time would; the contenders' rounds alternate, and each line gives
 // the best, the median and the worst round.
-import { createCsvBatchEncoder } from '../src/export/csv-batch-encoder.js';
-import { createCsvEncoder } from '../src/export/csv-encoder.js';
+import { createCsvBatchEncoder } from '../src/export/formats/csv/csv-batch-encoder.js';
+import { createCsvEncoder } from '../src/export/formats/csv/csv-encoder.js';
 import { parseJsonBytes } from '../src/json/json-literal-value.js';
-import { createNativeCsvRecords, getCsvAddonLoadError, loadCsvAddon, type NativeCsvRecords } from '../src/export/native-csv-records.js';
+import { createNativeCsvRecords, getCsvAddonLoadError, loadCsvAddon, type NativeCsvRecords } from '../src/export/formats/csv/native-csv-records.js';
 import { createRowGenerator } from './lib/row-generator.js';
 
 const rowCount = Number(process.argv[2] ?? 200_000);

@@ -14,7 +14,7 @@ import { loadSecretKey } from './config/secret-key-file.js';
 import { systemClock } from './domain/clock.js';
 import type { S3Defaults } from './domain/s3-defaults.js';
 import { createDeliveryWorker } from './delivery/worker.js';
-import { getCsvAddonLoadError, loadCsvAddon } from './export/native-csv-records.js';
+import { getCsvAddonLoadError, loadCsvAddon } from './export/formats/csv/native-csv-records.js';
 import { startEmbeddedS3 } from './s3/embedded-server.js';
 import { createStore } from './storage/create-store.js';
 import { createSecretBox } from './storage/secret-box.js';

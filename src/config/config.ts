@@ -19,6 +19,8 @@ export interface Config {
   /** Largest single result row (one NDJSON line or one array element), in bytes. */
   maxRowBytes: number;
   downloadUrlTtlSeconds: number;
+  /** Whether the CSV format may use its optional native encoder (the same bytes; off to run the JS encoder alone). */
+  nativeCsv: boolean;
   s3: {
     /** Server-wide default endpoint for destinations that set none (null: AWS). */
     endpoint: string | null;
@@ -84,6 +86,7 @@ export function loadConfig(env: Env, cwd: string): Config {
     maxBodyBytes: read.int('SQUIDSHIP_MAX_BODY_BYTES', 64 * MIB, 1024, 1024 * MIB, 'bytes'),
     maxRowBytes: read.int('SQUIDSHIP_MAX_ROW_BYTES', MIB, 64, 64 * MIB, 'bytes'),
     downloadUrlTtlSeconds: read.int('SQUIDSHIP_DOWNLOAD_URL_TTL_SECONDS', 3600, 1, 7 * 24 * 3600, 'seconds'),
+    nativeCsv: read.bool('SQUIDSHIP_NATIVE_CSV', true) ?? true,
     s3: {
       endpoint: s3Endpoint,
       region: read.optionalString('SQUIDSHIP_S3_REGION'),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createCsvBatchEncoder } from '../../src/export/csv-batch-encoder.js';
+import { createCsvBatchEncoder } from '../../../../src/export/formats/csv/csv-batch-encoder.js';
 
 const COLUMNS = ['name', 'price', 'tags'];
 /** Batches with rows every path takes and rows the byte paths decline (keys out of order); numbers stay as sent. */

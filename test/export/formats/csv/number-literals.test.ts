@@ -3,8 +3,8 @@
 // decline), top-level values and inside nested objects and arrays. JSON.parse would give
 // 12345678901234567000 for 12345678901234567890 and rewrite 1.0, 19.990, 1E-7 and -0.
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../src/domain/app-error.js';
-import { createCsvBatchEncoder } from '../../src/export/csv-batch-encoder.js';
+import { AppError } from '../../../../src/domain/app-error.js';
+import { createCsvBatchEncoder } from '../../../../src/export/formats/csv/csv-batch-encoder.js';
 
 function encode(columns: readonly string[], rows: readonly string[], native: boolean): string {
   const encoder = createCsvBatchEncoder(columns, { noLineBreaks: false, runId: 'run', native });

@@ -1,14 +1,14 @@
 // One store batch of rows (their JSON texts, each followed by LF: Store.streamRunResultTexts)
 // to the CSV records of those rows, through the paths that make the same bytes: the native byte
 // path (native-csv-records.ts, when the addon is built: most rows), the byte path
-// (json-row-bytes.ts: most rows without the addon, and the addon's declines), and the plain
+// (csv-record-writer.ts: most rows without the addon, and the addon's declines), and the plain
 // encoder (the row parsed with its number literals, then csv-encoder.ts) for what both decline.
 // Pure and synchronous: it runs on the main thread for small runs and in the export's worker
 // thread for large ones.
-import { AppError } from '../domain/app-error.js';
-import { JsonReadError, parseJsonBytes } from '../json/json-literal-value.js';
+import { AppError } from '../../../domain/app-error.js';
+import { JsonReadError, parseJsonBytes } from '../../../json/json-literal-value.js';
 import { createCsvEncoder } from './csv-encoder.js';
-import { createCsvRecordBuffer } from './json-row-bytes.js';
+import { createCsvRecordBuffer } from './csv-record-writer.js';
 import { createNativeCsvRecords, type NativeCsvRecords } from './native-csv-records.js';
 
 export interface CsvBatchEncoderOptions {

@@ -1,6 +1,6 @@
-// A large export read and encoded on a worker thread (run-export-thread.ts): the thread opens
+// A large export read and encoded on a worker thread (export-thread.ts): the thread opens
 // the store's reader on a connection of its own (Store.planResultTextsThread), encodes each
-// batch to CSV and packs the records into a few slots, which this side lends to the reader (for
+// batch with the format's encoder (found by id in formats/index.ts) and packs the records into a few slots, which this side lends to the reader (for
 // an S3 upload, each slot is a part) and hands back when they are released. So no batch costs
 // this thread new memory: on the server's thread each 1M-row export used to allocate ~1.4 GB
 // of batch buffers, for which V8 ran ~65 full collections of the server's heap (it collects
@@ -15,16 +15,17 @@
 import { startSiblingWorker } from '../runtime/start-worker.js';
 import { reviveError, type SerializedError } from '../runtime/thread-error.js';
 import type { ResultTextsThreadPlan } from '../storage/store.js';
+import type { EncoderSpec } from './format.js';
 
 /** What the thread is started with. */
-export interface RunExportThreadData {
-  columns: readonly string[];
-  noLineBreaks: boolean;
-  runId: string;
+export interface ExportThreadData {
+  /** The output format's id (formats/index.ts). */
+  formatId: string;
+  spec: EncoderSpec;
   source: ResultTextsThreadPlan;
   /** Slot buffers the thread makes; it waits for one to come back when all are out. */
   slotCount: number;
-  /** Each slot is filled to exactly this many bytes (the header and records), the last one less. */
+  /** Each slot is filled to exactly this many bytes (the header, rows and footer), the last one less. */
   slotBytes: number;
 }
 
@@ -33,13 +34,13 @@ export interface RunExportThreadData {
  * bytes, only rows), with the number of rows whose last byte they hold; the slot's memory comes
  * with its first batch. Or the end; or a failure.
  */
-export type RunExportMessage =
+export type ExportThreadMessage =
   | { slot: number | null; shared?: SharedArrayBuffer; byteLength: number; rowCount: number }
   | { end: true }
   | { error: SerializedError };
 
 /** To the thread: a slot is free, to be written again. */
-export interface RunExportRequest {
+export interface ExportThreadRequest {
   free: number;
 }
 
@@ -52,7 +53,7 @@ export interface EncodedBatch {
   slot: number | null;
 }
 
-export interface ThreadedRunExport {
+export interface ThreadedExport {
   /** The next batch, in the store's order; null after the last. */
   next(): Promise<EncodedBatch | null>;
   /** The batch's slot goes back to the thread, which writes it again: its `records` must not be read after. */
@@ -61,8 +62,8 @@ export interface ThreadedRunExport {
   close(): Promise<void>;
 }
 
-export function startThreadedRunExport(options: RunExportThreadData): ThreadedRunExport {
-  const worker = startSiblingWorker(import.meta.url, 'run-export-thread', options);
+export function startExportThread(options: ExportThreadData): ThreadedExport {
+  const worker = startSiblingWorker(import.meta.url, 'export-thread', options);
   const arrived: Array<EncodedBatch | null> = [];
   /** The thread's slots, shared memory, by number. */
   const slots: Buffer[] = [];
@@ -83,7 +84,7 @@ export function startThreadedRunExport(options: RunExportThreadData): ThreadedRu
       waiting = null;
     }
   };
-  worker.on('message', (message: RunExportMessage) => {
+  worker.on('message', (message: ExportThreadMessage) => {
     if ('error' in message) return fail(reviveError(message.error, 'export thread'));
     if ('end' in message) {
       ended = true;
@@ -109,7 +110,7 @@ export function startThreadedRunExport(options: RunExportThreadData): ThreadedRu
     free(batch) {
       // A chunk released after the export closed (an upload that failed) has nowhere to go.
       if (closing !== null || batch.slot === null) return;
-      worker.postMessage({ free: batch.slot } satisfies RunExportRequest);
+      worker.postMessage({ free: batch.slot } satisfies ExportThreadRequest);
     },
     close() {
       closing ??= worker.terminate().then(() => undefined);

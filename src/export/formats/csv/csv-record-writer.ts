@@ -30,8 +30,8 @@ import {
   skipNumber,
   skipValue,
   skipWhitespace,
-} from '../json/json-bytes.js';
-import { JsonReadError, parseJsonBytes, writeCompactJson } from '../json/json-literal-value.js';
+} from '../../../json/json-bytes.js';
+import { JsonReadError, parseJsonBytes, writeCompactJson } from '../../../json/json-literal-value.js';
 import { encodeText } from './csv-encoder.js';
 import { takeWrittenBytes } from './written-bytes.js';
 

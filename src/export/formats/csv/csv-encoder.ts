@@ -1,7 +1,7 @@
 // The CSV dialect of every export (see README.md in this folder): RFC 4180 with CRLF records,
 // a field quoted only when it must be, values typed the way JSON writes them.
 // This file is the only place in Squidship that knows CSV quoting.
-import { JsonNumber, writeCompactJson } from '../json/json-literal-value.js';
+import { JsonNumber, writeCompactJson } from '../../../json/json-literal-value.js';
 
 export interface CsvEncoderOptions {
   /** Every CR, LF and CRLF inside a value becomes one space (the squid's `no_line_breaks`). */
