@@ -6,23 +6,21 @@
 // part (a delivery's slots are its parts: the upload sends them without a copy). It waits for a
 // slot when all are out, so memory stays `slotCount` slots whatever the run's size. Reading and
 // encoding here leave the main thread the upload.
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { createGarbageCollector } from '../runtime/garbage-collector.js';
-import { serializeError } from '../runtime/thread-error.js';
+import { openParentPort } from '../runtime/thread-port.js';
 import type { ResultTextsThreadModule } from '../storage/store.js';
 // The CSV addon's memcpy into shared memory (see threaded-export.ts), for every format's bytes.
 import { copyBytes } from './formats/csv/native-csv-records.js';
 import { getOutputFormat } from './formats/index.js';
 import type { ExportThreadData, ExportThreadMessage, ExportThreadRequest } from './threaded-export.js';
 
-const port = parentPort;
-if (port === null) throw new Error('export-thread.ts runs as a worker thread only');
 const data = workerData as ExportThreadData;
 /** The slots made so far (at most data.slotCount, each data.slotBytes long), by number. */
 const slots: Uint8Array[] = [];
 const freeSlots: number[] = [];
 let wake: (() => void) | null = null;
-port.on('message', (request: ExportThreadRequest) => {
+const port = openParentPort<ExportThreadRequest, ExportThreadMessage>('export-thread.ts', (request) => {
   freeSlots.push(request.free);
   wake?.();
   wake = null;
@@ -93,7 +91,7 @@ function createSlotWriter() {
       sent.add(slotNumber);
       message.shared = slots[slotNumber]!.buffer as SharedArrayBuffer;
     }
-    port!.postMessage(message);
+    port.reply(message);
     [slotNumber, used, rows] = [null, 0, 0];
   };
   return {
@@ -130,10 +128,10 @@ async function exportRun(): Promise<void> {
     }
     await slots.write(encoder.footer(), 0);
     slots.finish();
-    port!.postMessage({ end: true } satisfies ExportThreadMessage);
+    port.reply({ end: true });
   } finally {
     await source.close();
   }
 }
 
-exportRun().catch((error: unknown) => port.postMessage({ error: serializeError(error) } satisfies ExportThreadMessage));
+exportRun().catch((error: unknown) => port.fail(error));

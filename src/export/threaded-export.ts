@@ -13,7 +13,7 @@
 // s3rver's 7.5-8.5 s -> 6.4-6.6 s). The thread copies into them with the addon's memcpy (V8's
 // own copy into shared memory goes word by word, ~5% of its time); this side copies nothing.
 import { startSiblingWorker } from '../runtime/start-worker.js';
-import { reviveError, type SerializedError } from '../runtime/thread-error.js';
+import { connectThread } from '../runtime/thread-port.js';
 import type { ResultTextsThreadPlan } from '../storage/store.js';
 import type { EncoderSpec } from './format.js';
 
@@ -30,14 +30,13 @@ export interface ExportThreadData {
 }
 
 /**
- * From the thread: the CSV's next `byteLength` bytes, the start of slot number `slot` (null: no
+ * From the thread: the file's next `byteLength` bytes, the start of slot number `slot` (null: no
  * bytes, only rows), with the number of rows whose last byte they hold; the slot's memory comes
- * with its first batch. Or the end; or a failure.
+ * with its first batch. Or the end. (A failure comes as the thread port's error.)
  */
 export type ExportThreadMessage =
   | { slot: number | null; shared?: SharedArrayBuffer; byteLength: number; rowCount: number }
-  | { end: true }
-  | { error: SerializedError };
+  | { end: true };
 
 /** To the thread: a slot is free, to be written again. */
 export interface ExportThreadRequest {
@@ -63,13 +62,11 @@ export interface ThreadedExport {
 }
 
 export function startExportThread(options: ExportThreadData): ThreadedExport {
-  const worker = startSiblingWorker(import.meta.url, 'export-thread', options);
   const arrived: Array<EncodedBatch | null> = [];
   /** The thread's slots, shared memory, by number. */
   const slots: Buffer[] = [];
   let waiting: { resolve(batch: EncodedBatch | null): void; reject(error: Error): void } | null = null;
   let failure: Error | null = null;
-  let ended = false;
   let closing: Promise<void> | null = null;
 
   const fail = (error: Error): void => {
@@ -84,19 +81,17 @@ export function startExportThread(options: ExportThreadData): ThreadedExport {
       waiting = null;
     }
   };
-  worker.on('message', (message: ExportThreadMessage) => {
-    if ('error' in message) return fail(reviveError(message.error, 'export thread'));
-    if ('end' in message) {
-      ended = true;
-      return deliver(null);
-    }
-    if (message.shared !== undefined) slots[message.slot!] = Buffer.from(message.shared);
-    const records = message.slot === null ? Buffer.alloc(0) : slots[message.slot]!.subarray(0, message.byteLength);
-    deliver({ records, rowCount: message.rowCount, slot: message.slot });
-  });
-  worker.on('error', fail);
-  worker.on('exit', (code) => {
-    if (!ended) fail(new Error(`the export thread stopped (exit code ${code})`));
+  const port = connectThread<ExportThreadRequest, ExportThreadMessage>(startSiblingWorker(import.meta.url, 'export-thread', options), 'export thread', {
+    onReply(message) {
+      if ('end' in message) {
+        port.expectExit();
+        return deliver(null);
+      }
+      if (message.shared !== undefined) slots[message.slot!] = Buffer.from(message.shared);
+      const records = message.slot === null ? Buffer.alloc(0) : slots[message.slot]!.subarray(0, message.byteLength);
+      deliver({ records, rowCount: message.rowCount, slot: message.slot });
+    },
+    onFailure: fail,
   });
 
   return {
@@ -110,10 +105,10 @@ export function startExportThread(options: ExportThreadData): ThreadedExport {
     free(batch) {
       // A chunk released after the export closed (an upload that failed) has nowhere to go.
       if (closing !== null || batch.slot === null) return;
-      worker.postMessage({ free: batch.slot } satisfies ExportThreadRequest);
+      port.post({ free: batch.slot });
     },
     close() {
-      closing ??= worker.terminate().then(() => undefined);
+      closing ??= port.terminate();
       return closing;
     },
   };

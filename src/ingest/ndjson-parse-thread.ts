@@ -3,15 +3,13 @@
 // only the store's writes. Each batch goes back packed: every row's bytes in one transferred
 // buffer with their end offsets, hashes and scraping times beside them. A row without a
 // scraping time of its own gets NaN here; the main thread gives it its clock's now.
-import { parentPort } from 'node:worker_threads';
 import { createGarbageCollector } from '../runtime/garbage-collector.js';
 import { serializeError } from '../runtime/thread-error.js';
+import { openParentPort } from '../runtime/thread-port.js';
 import { parseNdjsonRows } from './ndjson-rows.js';
 import type { ParsedBatch } from './parsed-batch.js';
 import type { ParseThreadReply, ParseThreadRequest, ThreadParseOptions } from './threaded-ndjson-rows.js';
 
-const port = parentPort;
-if (port === null) throw new Error('ndjson-parse-thread.ts runs as a worker thread only');
 
 /**
  * A session's body chunks as the parser reads them. A chunk counts as consumed once the parser
@@ -123,7 +121,7 @@ function takeBuffer(byteLength: number): ArrayBuffer {
   return new ArrayBuffer(Math.max(1, Math.ceil(byteLength / BUFFER_SIZE_STEP)) * BUFFER_SIZE_STEP);
 }
 
-port.on('message', (request: ParseThreadRequest) => {
+const port = openParentPort<ParseThreadRequest, ParseThreadReply>('ndjson-parse-thread.ts', (request) => {
   if (request.type === 'open') {
     const queue = createChunkQueue(request.session);
     sessions.set(request.session, queue);
@@ -187,5 +185,5 @@ function postBatch(session: number, batch: ParsedBatch, consumedBytes: number): 
 }
 
 function post(reply: ParseThreadReply, transfer: ArrayBuffer[] = []): void {
-  port!.postMessage(reply, transfer);
+  port.reply(reply, transfer);
 }
