@@ -142,7 +142,7 @@ describe('the native CSV path', () => {
   });
 
   whenBuilt('loads and encodes on worker threads, two at once', async () => {
-    const moduleUrl = JSON.stringify(new URL('../../../../src/export/native-csv-records.ts', import.meta.url).href);
+    const moduleUrl = JSON.stringify(new URL('../../../../src/export/formats/csv/native-csv-records.ts', import.meta.url).href);
     const source = `
       const { parentPort } = require('node:worker_threads');
       import('tsx/esm/api').then((tsx) => tsx.tsImport(${moduleUrl}, ${moduleUrl})).then((native) => {
