@@ -1,4 +1,4 @@
-# The native CSV byte path (src/export/native/, loaded by src/export/native-csv-records.ts).
+# The native CSV byte path (src/export/formats/csv/native/, loaded by src/export/formats/csv/native-csv-records.ts).
 # Optional: without build/Release/squidship_csv.node the export uses its JS paths, with the
 # same bytes. Build: node-gyp rebuild (C only, Node-API 8, so one build serves every Node >= 20).
 {
@@ -6,11 +6,11 @@
     {
       "target_name": "squidship_csv",
       "sources": [
-        "src/export/native/addon.c",
-        "src/export/native/csv-columns.c",
-        "src/export/native/csv-nested.c",
-        "src/export/native/csv-record.c",
-        "src/export/native/json-scan.c"
+        "src/export/formats/csv/native/addon.c",
+        "src/export/formats/csv/native/csv-columns.c",
+        "src/export/formats/csv/native/csv-nested.c",
+        "src/export/formats/csv/native/csv-record.c",
+        "src/export/formats/csv/native/json-scan.c"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags": ["-O3", "-std=c11"],

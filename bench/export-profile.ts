@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import type { Run, Squid } from '../src/domain/types.js';
 import { deliverRun } from '../src/delivery/deliver-run.js';
-import { createRunCsvStream } from '../src/export/run-csv-stream.js';
+import { openExport, toByteStream } from '../src/export/pipeline.js';
 import { startEmbeddedS3 } from '../src/s3/embedded-server.js';
 import type { S3Target } from '../src/s3/s3-target.js';
 import { uploadObject } from '../src/s3/upload.js';
@@ -172,7 +172,9 @@ async function main(): Promise<void> {
     }
     // Always measured: the upload phases need the CSV's size.
     {
-      const { stream, stats } = createRunCsvStream(store, run, squid, { batchSize: Number(values['batch-rows']) });
+      const exported = openExport(store, run, squid, { format: 'csv', batchSize: Number(values['batch-rows']) });
+      const { stats } = exported;
+      const stream = toByteStream(exported);
       const keep = phases.has('aws') ? createWriteStream(join(s3Dir, 'reference.csv')) : null;
       await measure('read + encode', () => stats.bytes, async () => {
         if (keep !== null) await pipeline(stream, keep);

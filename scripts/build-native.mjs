@@ -1,4 +1,4 @@
-// npm's install step: builds the optional native CSV encoder (binding.gyp, src/export/native/)
+// npm's install step: builds the optional native CSV encoder (binding.gyp, src/export/formats/csv/native/)
 // with node-gyp, npm's own (npm names it in npm_config_node_gyp for install scripts). Without
 // a compiler or Python it cannot be built; the export then uses its JavaScript encoder, which
 // writes the same bytes more slowly, so that is a warning and not a failed install.

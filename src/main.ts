@@ -14,7 +14,7 @@ import { loadSecretKey } from './config/secret-key-file.js';
 import { systemClock } from './domain/clock.js';
 import type { S3Defaults } from './domain/s3-defaults.js';
 import { createDeliveryWorker } from './delivery/worker.js';
-import { getCsvAddonLoadError, loadCsvAddon } from './export/native-csv-records.js';
+import { getCsvAddonLoadError, loadCsvAddon } from './export/formats/csv/native-csv-records.js';
 import { startEmbeddedS3 } from './s3/embedded-server.js';
 import { createStore } from './storage/create-store.js';
 import { createSecretBox } from './storage/secret-box.js';
@@ -89,10 +89,10 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
       deps.publicUrl = config.publicUrl ?? url;
       await printBanner(store, config, url, out);
     }
-    // Which CSV encoder exports use: the native one (npm install builds it), else the JS one.
-    const csvEncoder = loadCsvAddon() === null ? 'javascript' : 'native';
+    // Which CSV encoder exports use: the native one (npm install builds it) unless SQUIDSHIP_NATIVE_CSV=false, else the JS one.
+    const csvEncoder = !config.nativeCsv || loadCsvAddon() === null ? 'javascript' : 'native';
     logger.info({ event: 'server.started', role: options.role, url, dialect: store.dialect, s3Endpoint: s3Defaults.endpoint, csvEncoder }, 'squidship started');
-    const addonError = getCsvAddonLoadError();
+    const addonError = config.nativeCsv ? getCsvAddonLoadError() : null;
     if (addonError !== null) logger.warn({ event: 'export.native_encoder.unavailable', err: addonError }, 'the native CSV encoder is built but did not load; exports use the JavaScript encoder');
     return { url, s3Endpoint: s3Defaults.endpoint, stop: stopAll };
   } catch (error) {

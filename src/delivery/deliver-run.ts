@@ -5,13 +5,12 @@
 import type { Config } from '../config/config.js';
 import type { S3Defaults } from '../domain/s3-defaults.js';
 import type { Delivery, DeliveryError } from '../domain/types.js';
-import { createRunCsvChunks } from '../export/run-csv-stream.js';
+import { DEFAULT_FORMAT_ID } from '../export/formats/index.js';
+import { openExport } from '../export/pipeline.js';
 import { classifyS3Error } from '../s3/classify.js';
 import { resolveS3Target } from '../s3/s3-target.js';
 import { uploadObject } from '../s3/upload.js';
 import type { Store } from '../storage/store.js';
-
-export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8';
 
 export interface DeliverRunInput {
   store: Store;
@@ -20,6 +19,8 @@ export interface DeliverRunInput {
   s3: Pick<Config['s3'], 'partSizeBytes' | 'queueSize' | 'requestTimeoutMs'>;
   /** Aborting it aborts the multipart upload (lease lost, shutdown). */
   signal?: AbortSignal;
+  /** false: the format's JS encoder only (SQUIDSHIP_NATIVE_CSV=false). Default true. */
+  nativeEncoders?: boolean;
 }
 
 export interface DeliveredObject {
@@ -58,19 +59,24 @@ export async function deliverRun(input: DeliverRunInput): Promise<DeliveredObjec
     const target = resolveS3Target(config, input.s3Defaults);
     // Each chunk of a large run is one part, sent as it is; the upload holds at most the parts in
     // flight and the next one.
-    const { lent, stats } = createRunCsvChunks(store, run, squid, { chunkBytes: input.s3.partSizeBytes, chunksHeld: input.s3.queueSize + 1 });
+    const exported = openExport(store, run, squid, {
+      format: DEFAULT_FORMAT_ID,
+      chunkBytes: input.s3.partSizeBytes,
+      chunksHeld: input.s3.queueSize + 1,
+      nativeEncoders: input.nativeEncoders,
+    });
     const uploaded = await uploadObject({
       target,
       key: delivery.objectKey,
-      body: { lent },
-      contentType: CSV_CONTENT_TYPE,
+      body: { lent: exported.chunks },
+      contentType: exported.contentType,
       metadata: { 'squidship-run-id': run.id, 'squidship-squid-id': squid.id },
       partSizeBytes: input.s3.partSizeBytes,
       queueSize: input.s3.queueSize,
       requestTimeoutMs: input.s3.requestTimeoutMs,
       signal: input.signal,
     });
-    return { rows: stats.rows, bytes: uploaded.bytes, etag: uploaded.etag };
+    return { rows: exported.stats.rows, bytes: uploaded.bytes, etag: uploaded.etag };
   } catch (thrown) {
     if (thrown instanceof DeliveryFailure) throw thrown;
     const error = classifyS3Error(thrown, {

@@ -55,6 +55,7 @@ export async function runAttempt(deps: AttemptDeps, delivery: Delivery, control:
       delivery,
       s3Defaults: deps.s3Defaults,
       s3: deps.config.s3,
+      nativeEncoders: deps.config.nativeCsv,
       signal: control.controller.signal,
     });
     result = { nowMs: clock(), outcome: 'succeeded', rows: delivered.rows, bytes: delivered.bytes, etag: delivered.etag };

@@ -3,15 +3,13 @@
 // only the store's writes. Each batch goes back packed: every row's bytes in one transferred
 // buffer with their end offsets, hashes and scraping times beside them. A row without a
 // scraping time of its own gets NaN here; the main thread gives it its clock's now.
-import { parentPort } from 'node:worker_threads';
-import { AppError } from '../domain/app-error.js';
 import { createGarbageCollector } from '../runtime/garbage-collector.js';
+import { serializeError } from '../runtime/thread-error.js';
+import { openParentPort } from '../runtime/thread-port.js';
 import { parseNdjsonRows } from './ndjson-rows.js';
 import type { ParsedBatch } from './parsed-batch.js';
 import type { ParseThreadReply, ParseThreadRequest, ThreadParseOptions } from './threaded-ndjson-rows.js';
 
-const port = parentPort;
-if (port === null) throw new Error('ndjson-parse-thread.ts runs as a worker thread only');
 
 /**
  * A session's body chunks as the parser reads them. A chunk counts as consumed once the parser
@@ -123,7 +121,7 @@ function takeBuffer(byteLength: number): ArrayBuffer {
   return new ArrayBuffer(Math.max(1, Math.ceil(byteLength / BUFFER_SIZE_STEP)) * BUFFER_SIZE_STEP);
 }
 
-port.on('message', (request: ParseThreadRequest) => {
+const port = openParentPort<ParseThreadRequest, ParseThreadReply>('ndjson-parse-thread.ts', (request) => {
   if (request.type === 'open') {
     const queue = createChunkQueue(request.session);
     sessions.set(request.session, queue);
@@ -151,7 +149,7 @@ async function runSession(session: number, queue: ChunkQueue, options: ThreadPar
     }
     if (!queue.dropped) post({ type: 'end', session });
   } catch (error) {
-    if (!queue.dropped) post({ type: 'error', session, error: describeError(error) });
+    if (!queue.dropped) post({ type: 'error', session, error: serializeError(error) });
   } finally {
     sessions.delete(session);
   }
@@ -186,11 +184,6 @@ function postBatch(session: number, batch: ParsedBatch, consumedBytes: number): 
   );
 }
 
-function describeError(error: unknown): Extract<ParseThreadReply, { type: 'error' }>['error'] {
-  if (error instanceof AppError) return { message: error.message, code: error.code, status: error.status, param: error.param };
-  return { message: error instanceof Error ? error.message : String(error) };
-}
-
 function post(reply: ParseThreadReply, transfer: ArrayBuffer[] = []): void {
-  port!.postMessage(reply, transfer);
+  port.reply(reply, transfer);
 }

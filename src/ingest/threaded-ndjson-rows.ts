@@ -8,9 +8,9 @@
 // that are transferred); at most MAX_UNPARSED_BYTES of them wait for the thread at a time, and
 // the body is read only while the consumer asks for batches, so a slow store slows the read
 // of the body down as the inline parser does.
-import type { Worker } from 'node:worker_threads';
 import { startSiblingWorker } from '../runtime/start-worker.js';
-import { AppError } from '../domain/app-error.js';
+import { reviveError, type SerializedError } from '../runtime/thread-error.js';
+import { connectThread, type ThreadPort } from '../runtime/thread-port.js';
 import { LineRow } from './ndjson-rows.js';
 import type { ParsedBatch, RowParseOptions } from './parsed-batch.js';
 
@@ -41,7 +41,7 @@ export type ParseThreadReply =
     }
   | { type: 'consumed'; session: number; consumedBytes: number }
   | { type: 'end'; session: number }
-  | { type: 'error'; session: number; error: { message: string; code?: string; status?: number; param?: string | undefined } };
+  | { type: 'error'; session: number; error: SerializedError };
 
 /**
  * Body bytes sent to the thread and not parsed yet: four bench:delivery batches of ~760 KB,
@@ -92,7 +92,7 @@ function createInbox(): Inbox {
 const IDLE_STOP_MS = 1000;
 
 export function createNdjsonParseThread(): NdjsonParseThread {
-  let worker: Worker | null = null;
+  let worker: ThreadPort<ParseThreadRequest> | null = null;
   let nextSession = 1;
   const inboxes = new Map<number, Inbox>();
   let idleTimer: NodeJS.Timeout | null = null;
@@ -113,19 +113,18 @@ export function createNdjsonParseThread(): NdjsonParseThread {
     worker = null;
     for (const inbox of inboxes.values()) inbox.receive({ type: 'failed', error });
   };
-  const start = (): Worker => {
+  const start = (): ThreadPort<ParseThreadRequest> => {
     if (idleTimer !== null) clearTimeout(idleTimer);
     idleTimer = null;
     if (worker !== null) return worker;
-    const started = startSiblingWorker(import.meta.url, 'ndjson-parse-thread');
+    const thread = startSiblingWorker(import.meta.url, 'ndjson-parse-thread');
     // Idle, the thread must not keep the process alive (a request in progress does anyway).
-    started.unref();
-    started.on('message', (reply: ParseThreadReply) => inboxes.get(reply.session)?.receive(reply));
-    started.on('error', (error) => {
-      if (worker === started) failAll(error instanceof Error ? error : new Error(`the NDJSON parse thread failed: ${String(error)}`));
-    });
-    started.on('exit', (code) => {
-      if (worker === started) failAll(new Error(`the NDJSON parse thread stopped (exit code ${code})`));
+    thread.unref();
+    const started = connectThread<ParseThreadRequest, ParseThreadReply>(thread, 'NDJSON parse thread', {
+      onReply: (reply) => inboxes.get(reply.session)?.receive(reply),
+      onFailure: (error) => {
+        if (worker === started) failAll(error);
+      },
     });
     worker = started;
     return started;
@@ -133,7 +132,7 @@ export function createNdjsonParseThread(): NdjsonParseThread {
 
   /** A released batch's buffer goes back to the thread that packed it, if it still runs. */
   const giveBack = (buffer: ArrayBuffer): void => {
-    worker?.postMessage({ type: 'free', buffer } satisfies ParseThreadRequest, [buffer]);
+    worker?.post({ type: 'free', buffer }, [buffer]);
   };
 
   async function* parse(source: AsyncIterable<Buffer | string>, options: RowParseOptions): AsyncGenerator<ParsedBatch> {
@@ -142,7 +141,7 @@ export function createNdjsonParseThread(): NdjsonParseThread {
     const inbox = createInbox();
     inboxes.set(session, inbox);
     const { maxRowBytes, batchRows, batchBytes } = options;
-    thread.postMessage({ type: 'open', session, options: { maxRowBytes, batchRows, batchBytes } } satisfies ParseThreadRequest);
+    thread.post({ type: 'open', session, options: { maxRowBytes, batchRows, batchBytes } });
     const body = source[Symbol.asyncIterator]();
     let bodyEnded = false;
     let sentBytes = 0;
@@ -153,7 +152,7 @@ export function createNdjsonParseThread(): NdjsonParseThread {
         const reply = inbox.take();
         if (reply !== undefined) {
           if (reply.type === 'failed') throw reply.error;
-          if (reply.type === 'error') throw toAppError(reply.error);
+          if (reply.type === 'error') throw reviveError(reply.error, 'NDJSON parse thread');
           if (reply.type === 'end') {
             finished = true;
             return;
@@ -171,17 +170,17 @@ export function createNdjsonParseThread(): NdjsonParseThread {
         const next = await body.next();
         if (next.done === true) {
           bodyEnded = true;
-          thread.postMessage({ type: 'end', session } satisfies ParseThreadRequest);
+          thread.post({ type: 'end', session });
           continue;
         }
         // A copy of its own (the socket's chunk may be a view of a larger buffer), transferred.
         const chunk = typeof next.value === 'string' ? new Uint8Array(Buffer.from(next.value, 'utf8')) : new Uint8Array(next.value);
         sentBytes += chunk.length;
-        thread.postMessage({ type: 'chunk', session, chunk } satisfies ParseThreadRequest, [chunk.buffer]);
+        thread.post({ type: 'chunk', session, chunk }, [chunk.buffer]);
       }
     } finally {
       inboxes.delete(session);
-      if (!finished) worker?.postMessage({ type: 'drop', session } satisfies ParseThreadRequest);
+      if (!finished) worker?.post({ type: 'drop', session });
       stopWhenIdle();
       // As a for-await over the body would: the route reads (drains) the rest after a failure.
       if (!bodyEnded) await body.return?.();
@@ -221,9 +220,4 @@ function unpackBatch(reply: Extract<ParseThreadReply, { type: 'batch' }>, now: (
     start = ends[index]!;
   }
   return { rows, columns: reply.columns, release: () => giveBack(reply.data) };
-}
-
-function toAppError(error: Extract<ParseThreadReply, { type: 'error' }>['error']): Error {
-  if (error.code === undefined) return new Error(`the NDJSON parse thread failed: ${error.message}`);
-  return new AppError(error.code, error.message, { status: error.status, param: error.param });
 }

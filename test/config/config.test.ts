@@ -32,6 +32,12 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/SQUIDSHIP_S3_ENDPOINT=ftp:\/\/x is invalid: set an http/);
   });
 
+  it('lets the CSV format use its native encoder unless SQUIDSHIP_NATIVE_CSV is false', () => {
+    expect(loadConfig({}, '/srv').nativeCsv).toBe(true);
+    expect(loadConfig({ SQUIDSHIP_NATIVE_CSV: 'false' }, '/srv').nativeCsv).toBe(false);
+    expect(problemsOf({ SQUIDSHIP_NATIVE_CSV: 'maybe' })).toHaveLength(1);
+  });
+
   it('turns the embedded S3 endpoint off when an endpoint is configured', () => {
     const config = loadConfig({ SQUIDSHIP_S3_ENDPOINT: 'http://minio:9000/' }, '/srv');
     expect(config.s3.endpoint).toBe('http://minio:9000');

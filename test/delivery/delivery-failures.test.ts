@@ -52,6 +52,29 @@ describe('delivery failures and re-delivery', () => {
     expect(fixture.proxy.counts.PutObject).toBe(1);
   });
 
+  it('stops at once on a stored row the export cannot read, on the export thread: StoredRowUnreadable, one attempt, nothing written', async () => {
+    const squidId = await fixture.createSquid();
+    expect((await fixture.configureS3(squidId, { s3_fields: lobstrS3Fields('exports') })).status).toBe(201);
+    const runId = await fixture.startRun(squidId);
+    // Stored directly, as a row the API now refuses or an older version let in would be: past
+    // 20,000 rows the export runs on its thread, so the error crosses to the main thread.
+    const nowMs = Date.now();
+    const rows = Array.from({ length: 20_000 }, (_, i) => ({ data: `{"a":${i}}`, rowHash: `hash ${i}`, scrapingTimeMs: nowMs }));
+    rows.push({ data: `{"a":${'['.repeat(5000)}${']'.repeat(5000)}}`, rowHash: 'deep', scrapingTimeMs: nowMs });
+    const ingestId = await fixture.store.openIngest(runId, nowMs);
+    await fixture.store.appendIngestRows(ingestId, rows);
+    await fixture.store.commitIngest(ingestId, ['a']);
+    expect((await fixture.completeRun(runId)).status).toBe(200);
+    const run = await fixture.waitForRunFinished(runId);
+    expect(run).toMatchObject({ status: 'done', done_reason: 'export_failed', export_done: false });
+    const [delivery] = await history(runId);
+    expect(delivery).toMatchObject({ status: 'failed', attempts: 1, next_attempt_at: null });
+    expect(delivery!.last_error).toMatchObject({ code: 'StoredRowUnreadable', retryable: false });
+    expect(delivery!.last_error.message).toContain('result 20001 of run');
+    expect(await fixture.listKeys()).toEqual([]);
+    expect(await fixture.openUploads()).toBe(0);
+  });
+
   it('retries SlowDown twice, then delivers: three attempts and a complete object', async () => {
     fixture.proxy.failWith('SlowDown', 2, { only: ['PutObject'] });
     const { runId } = await completeRunWith([{ a: 1 }, { a: 2 }]);

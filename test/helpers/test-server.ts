@@ -7,6 +7,7 @@ import { issueApiToken } from '../../src/accounts/api-tokens.js';
 import type { AppDeps } from '../../src/api/app-deps.js';
 import { buildApp } from '../../src/api/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
+import { readTestEnv } from './test-env.js';
 import { systemClock, type Clock } from '../../src/domain/clock.js';
 import type { S3Defaults } from '../../src/domain/s3-defaults.js';
 import type { Account } from '../../src/domain/types.js';
@@ -51,7 +52,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const temp = options.store ? null : await createTempSqliteStore();
   const store = options.store ?? temp!.store;
   const clock = options.clock ?? systemClock;
-  const config: Config = { ...loadConfig({}, tmpdir()), ...options.config };
+  const config: Config = { ...loadConfig(readTestEnv(), tmpdir()), ...options.config };
   const deps: AppDeps = {
     store,
     config,
@@ -104,3 +105,4 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
   };
 }
+

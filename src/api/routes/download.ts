@@ -4,10 +4,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError, notFound } from '../../domain/app-error.js';
 import type { Run } from '../../domain/types.js';
-import { CSV_CONTENT_TYPE } from '../../delivery/deliver-run.js';
 import { checkRunDownload, renderRunDownloadUrl } from '../../delivery/download-signature.js';
 import { renderExportFileName } from '../../delivery/object-key.js';
-import { createRunCsvStream } from '../../export/run-csv-stream.js';
+import { DEFAULT_FORMAT_ID } from '../../export/formats/index.js';
+import { openExport, toByteStream } from '../../export/pipeline.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireAccount } from '../auth.js';
 import { errorResponses, idParamsSchema, markExtension, type IdParams } from '../schemas.js';
@@ -75,12 +75,12 @@ export function createDownloadRoutes(deps: AppDeps): FastifyPluginAsync {
       const squid = run === null ? null : await deps.store.getSquidById(run.squidId);
       if (run === null || squid === null || !isExportable(run)) throw exportNotReady();
       const fileName = run.exportFileName ?? renderExportFileName(squid.name, run.endedAtMs ?? run.startedAtMs, run.id);
-      const { stream } = createRunCsvStream(deps.store, run, squid);
+      const exported = openExport(deps.store, run, squid, { format: DEFAULT_FORMAT_ID, nativeEncoders: deps.config.nativeCsv });
       return reply
-        .header('content-type', CSV_CONTENT_TYPE)
-        .header('content-disposition', `attachment; filename=${fileName}.csv`)
+        .header('content-type', exported.contentType)
+        .header('content-disposition', `attachment; filename=${fileName}.${exported.extension}`)
         .header('cache-control', 'private, no-store')
-        .send(stream);
+        .send(toByteStream(exported));
     });
   };
 }

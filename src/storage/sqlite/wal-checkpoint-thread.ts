@@ -1,22 +1,19 @@
 // The WAL checkpoint thread (started by wal-checkpointer.ts): its own connection to the store's
 // file, which only ever runs `PRAGMA wal_checkpoint`: it copies committed pages from the WAL into
 // the database file and never writes a row. PASSIVE takes no lock that the writer waits for.
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
+import { openParentPort } from '../../runtime/thread-port.js';
 import type { CheckpointReply, CheckpointRequest, CheckpointThreadData } from './wal-checkpointer.js';
 
 const { filePath, busyTimeoutMs, idleCheckpointMs } = workerData as CheckpointThreadData;
-const port = parentPort;
-if (port === null) throw new Error('wal-checkpoint-thread.ts runs as a worker thread');
 
-/** The error's message, which a copy of a SqliteError sent to the main thread would lose. */
-function describeError(error: unknown): string {
-  return error instanceof Error ? `${error.message}${'code' in error ? ` (${String(error.code)})` : ''}` : String(error);
-}
+// First: opening the database may already fail, and that failure goes through the port.
+const port = openParentPort<CheckpointRequest, CheckpointReply>('wal-checkpoint-thread.ts', (request) => handleRequest(request));
 
 function fail(error: unknown): void {
   clearInterval(idleTimer);
-  port!.postMessage({ type: 'failed', message: describeError(error) } satisfies CheckpointReply);
+  port.fail(error);
 }
 
 function openDatabase(): SqliteDatabase.Database | null {
@@ -57,10 +54,10 @@ function checkpointWhenIdle(): void {
 // timer. A PASSIVE checkpoint of a WAL that holds nothing new costs a lock and a read.
 if (db !== null) idleTimer = setInterval(checkpointWhenIdle, idleCheckpointMs);
 
-port.on('message', (request: CheckpointRequest) => {
+function handleRequest(request: CheckpointRequest): void {
   try {
     if (request.type === 'checkpoint') {
-      port.postMessage(checkpoint('PASSIVE'));
+      port.reply(checkpoint('PASSIVE'));
       return;
     }
     // close: the store's connection has closed, so TRUNCATE empties the WAL file; closing
@@ -68,11 +65,11 @@ port.on('message', (request: CheckpointRequest) => {
     clearInterval(idleTimer);
     const reply = checkpoint('TRUNCATE');
     db!.close();
-    port.postMessage(reply);
+    port.reply(reply);
     port.close();
   } catch (error) {
     fail(error);
   }
-});
+}
 
-if (db !== null) port.postMessage({ type: 'ready' } satisfies CheckpointReply);
+if (db !== null) port.reply({ type: 'ready' });

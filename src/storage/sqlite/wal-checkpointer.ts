@@ -3,8 +3,8 @@
 // WAL's pages into the database file, with its fsyncs) ran inside the commit of whichever write
 // crossed wal_autocheckpoint, on the main thread: about 45% of the store's time while ingesting.
 // The thread checkpoints after each write transaction commits, beside the main thread's next one.
-import type { Worker } from 'node:worker_threads';
 import { startSiblingWorker } from '../../runtime/start-worker.js';
+import { connectThread, type ThreadPort } from '../../runtime/thread-port.js';
 import type SqliteDatabase from 'better-sqlite3';
 
 /** What the thread is started with. */
@@ -16,10 +16,8 @@ export interface CheckpointThreadData {
 
 export type CheckpointRequest = { type: 'checkpoint' } | { type: 'close' };
 
-export type CheckpointReply =
-  | { type: 'ready' }
-  | { type: 'checkpointed'; busy: number; logFrames: number; checkpointedFrames: number }
-  | { type: 'failed'; message: string };
+/** A failure comes as the thread port's error. */
+export type CheckpointReply = { type: 'ready' } | { type: 'checkpointed'; busy: number; logFrames: number; checkpointedFrames: number };
 
 /**
  * The main connection's automatic checkpoint whenever the thread is not running (before it is
@@ -64,6 +62,8 @@ export function startWalCheckpointer(options: WalCheckpointerOptions): WalCheckp
   const data: CheckpointThreadData = { filePath: options.filePath, busyTimeoutMs: options.busyTimeoutMs, idleCheckpointMs: IDLE_CHECKPOINT_MS };
   const worker = startSiblingWorker(import.meta.url, 'wal-checkpoint-thread', data);
   worker.unref();
+  // eslint-disable-next-line prefer-const -- the handlers below need the port before it exists
+  let port: ThreadPort<CheckpointRequest>;
   let ready = false;
   let failed = false;
   let closing: Promise<void> | null = null;
@@ -80,22 +80,21 @@ export function startWalCheckpointer(options: WalCheckpointerOptions): WalCheckp
     inFlight = true;
     wanted = false;
     worker.ref();
-    worker.postMessage({ type: 'checkpoint' } satisfies CheckpointRequest);
+    port.post({ type: 'checkpoint' });
   };
   const fail = (error: Error): void => {
     if (failed) return;
     failed = true;
     overLimit = false;
     release();
-    void worker.terminate();
+    void port.terminate();
     // After close() the store's connection is closed: the thread's final checkpoint failed,
     // and the WAL is left for the next open to recover (its commits are in it).
     if (raw.open) raw.pragma(`wal_autocheckpoint = ${MAIN_THREAD_AUTOCHECKPOINT_PAGES}`);
     options.onFailure(error);
   };
 
-  worker.on('message', (reply: CheckpointReply) => {
-    if (reply.type === 'failed') return fail(new Error(`the WAL checkpoint thread failed: ${reply.message}`));
+  const onReply = (reply: CheckpointReply): void => {
     if (reply.type === 'ready') {
       ready = true;
       if (closing === null && !failed) raw.pragma('wal_autocheckpoint = 0');
@@ -114,11 +113,8 @@ export function startWalCheckpointer(options: WalCheckpointerOptions): WalCheckp
     overLimit = reply.logFrames > WAL_LIMIT_FRAMES && !caughtUp && progressed;
     if (wanted || overLimit) post();
     if (!overLimit) release();
-  });
-  worker.on('error', (error: unknown) => fail(toError(error)));
-  worker.on('exit', (code) => {
-    if (closing === null) fail(new Error(`the WAL checkpoint thread stopped (exit code ${code})`));
-  });
+  };
+  port = connectThread<CheckpointRequest, CheckpointReply>(worker, 'WAL checkpoint thread', { onReply, onFailure: fail });
 
   return {
     afterCommit() {
@@ -131,7 +127,7 @@ export function startWalCheckpointer(options: WalCheckpointerOptions): WalCheckp
       return new Promise<void>((resolve) => waiters.push(resolve));
     },
     close() {
-      closing ??= closeWorker(worker, failed).finally(() => {
+      closing ??= closeWorker(port, failed).finally(() => {
         waiters = [];
       });
       release();
@@ -141,25 +137,17 @@ export function startWalCheckpointer(options: WalCheckpointerOptions): WalCheckp
 }
 
 /** Asks the thread for its final TRUNCATE checkpoint and waits for it to exit; stops it if it hangs. */
-async function closeWorker(worker: Worker, failed: boolean): Promise<void> {
+async function closeWorker(port: ThreadPort<CheckpointRequest>, failed: boolean): Promise<void> {
+  const { worker } = port;
   worker.ref();
+  port.expectExit();
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   if (failed) {
-    await worker.terminate();
+    await port.terminate();
     return;
   }
-  worker.postMessage({ type: 'close' } satisfies CheckpointRequest);
-  const timer = setTimeout(() => void worker.terminate(), CLOSE_TIMEOUT_MS);
+  port.post({ type: 'close' });
+  const timer = setTimeout(() => void port.terminate(), CLOSE_TIMEOUT_MS);
   await exited;
   clearTimeout(timer);
-}
-
-/**
- * A thread's error as an Error: what a thread throws reaches 'error' as a copy, and a copy of
- * an error thrown inside tsx's loader (running from src/) can be a plain object.
- */
-function toError(error: unknown): Error {
-  if (error instanceof Error) return error;
-  const message = typeof error === 'object' && error !== null ? JSON.stringify(error) : String(error);
-  return new Error(`the WAL checkpoint thread failed: ${message}`, { cause: error });
 }

@@ -1,16 +1,34 @@
+import { tmpdir } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
 import { BUILT_IN_CRAWLER } from '../../src/domain/crawlers.js';
 import type { Run, Squid } from '../../src/domain/types.js';
-import { createRunCsvChunks, createRunCsvStream } from '../../src/export/run-csv-stream.js';
+import type { PostProcessor } from '../../src/export/format.js';
+import { openExport, toByteStream, type ExportRequest } from '../../src/export/pipeline.js';
 import { ingestResults } from '../../src/ingest/ingest-results.js';
 import { parseNdjsonRows } from '../../src/ingest/ndjson-rows.js';
 import type { SquidPatch, Store } from '../../src/storage/store.js';
 import { createTempSqliteStore, describeEachDialect, type TempSqliteStore } from '../helpers/temp-store.js';
+import { readTestEnv } from '../helpers/test-env.js';
 
 const NOW_MS = Date.UTC(2025, 4, 6, 7, 8, 9);
+/** SQUIDSHIP_NATIVE_CSV=false runs these tests on the JS encoder alone. */
+const NATIVE_ENCODERS = loadConfig(readTestEnv(), tmpdir()).nativeCsv;
+
+/** The run's CSV as a byte stream, as the download reads it. */
+function createRunCsvStream(store: Store, run: Run, squid: Squid, request: Omit<ExportRequest, 'format'> = {}) {
+  const exported = openExport(store, run, squid, { format: 'csv', nativeEncoders: NATIVE_ENCODERS, ...request });
+  return { stream: toByteStream(exported), stats: exported.stats };
+}
+
+/** The run's CSV as lent chunks, as the S3 delivery reads it. */
+function createRunCsvChunks(store: Store, run: Run, squid: Squid, request: Omit<ExportRequest, 'format'>) {
+  const exported = openExport(store, run, squid, { format: 'csv', nativeEncoders: NATIVE_ENCODERS, ...request });
+  return { lent: exported.chunks, stats: exported.stats };
+}
 const MIB = 1024 * 1024;
 
 async function startRun(store: Store, patch: SquidPatch = {}): Promise<{ run: Run; squid: Squid }> {
@@ -245,3 +263,61 @@ function realisticRow(i: number): Record<string, unknown> {
     scraping_time: '2025-05-06T07:08:09Z',
   };
 }
+
+/** A test-only post-processor: upper-cases ASCII and ends the file with a trailer, as a step like gzip would change the bytes. */
+const upperCase: PostProcessor = {
+  id: 'upper',
+  extensionSuffix: 'up',
+  create: () => ({
+    push: (bytes) => Buffer.from(bytes.toString('latin1').toUpperCase(), 'latin1'),
+    end: () => Buffer.from('#END\r\n', 'latin1'),
+  }),
+};
+
+async function readChunks(chunks: AsyncIterable<{ data: Buffer; release(): void }>): Promise<Buffer[]> {
+  const copies: Buffer[] = [];
+  for await (const chunk of chunks) {
+    copies.push(Buffer.from(chunk.data));
+    chunk.release();
+  }
+  return copies;
+}
+
+describeEachDialect('openExport', (getStore) => {
+  it('names the format\'s content type and extension, and keeps every number literal as sent, on either thread', async () => {
+    const store = getStore();
+    const { run, squid } = await startRun(store);
+    const literals = ['12345678901234567890', '9007199254740993', '1.0', '19.990', '1E-7', '-0'];
+    await push(store, run.id, [...literals.map((literal) => `{"a":${literal}}`), '{"a":{"n":[1.50,{"b":-0}]}}']);
+    const expected = `a\r\n${literals.map((literal) => `${literal}\r\n`).join('')}"{""n"":[1.50,{""b"":-0}]}"\r\n`;
+    for (const threadMinRows of [Number.POSITIVE_INFINITY, 0]) {
+      for (const nativeEncoders of [true, false]) {
+        const exported = openExport(store, run, squid, { format: 'csv', threadMinRows, nativeEncoders });
+        expect(exported).toMatchObject({ contentType: 'text/csv; charset=utf-8', extension: 'csv' });
+        expect(Buffer.concat(await readChunks(exported.chunks)).toString('utf8')).toBe(expected);
+        expect(exported.stats).toEqual({ rows: 7, bytes: Buffer.byteLength(expected) });
+      }
+    }
+  });
+
+  it('applies post-processors in order, in chunks of chunkBytes, and adds their suffix to the extension', async () => {
+    const store = getStore();
+    const { run, squid } = await startRun(store);
+    await push(store, run.id, Array.from({ length: 50 }, (_, i) => JSON.stringify({ name: `row ${i}` })));
+    const plain = (await exportCsv(store, run, squid)).bytes.toString('latin1');
+    const expected = `${plain.toUpperCase()}#END\r\n`;
+    for (const threadMinRows of [Number.POSITIVE_INFINITY, 0]) {
+      const exported = openExport(store, run, squid, { format: 'csv', postprocess: [upperCase], chunkBytes: 64, threadMinRows });
+      expect(exported.extension).toBe('csv.up');
+      const chunks = await readChunks(exported.chunks);
+      expect(Buffer.concat(chunks).toString('latin1')).toBe(expected);
+      expect(chunks.slice(0, -1).every((chunk) => chunk.length === 64)).toBe(true);
+      expect(exported.stats).toEqual({ rows: 50, bytes: expected.length });
+    }
+  });
+
+  it('refuses a format it does not know', () => {
+    const store = getStore();
+    expect(() => openExport(store, {} as Run, {} as Squid, { format: 'nope' })).toThrow('no output format "nope"');
+  });
+});

@@ -1,25 +1,26 @@
 // The export's worker thread: reads the run's batches through the store's thread reader (its
-// own connection), encodes each to CSV and packs the records, the header first, into slots
+// own connection), encodes each with the format's encoder (formats/index.ts, by id) and packs
+// the bytes, the header first, into slots
 // (shared memory) filled to exactly `slotBytes` (the last one less), which it sends by number to
-// threaded-run-export.ts; a slot comes back once read (a download) or once S3 has stored it as a
+// threaded-export.ts; a slot comes back once read (a download) or once S3 has stored it as a
 // part (a delivery's slots are its parts: the upload sends them without a copy). It waits for a
 // slot when all are out, so memory stays `slotCount` slots whatever the run's size. Reading and
 // encoding here leave the main thread the upload.
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { createGarbageCollector } from '../runtime/garbage-collector.js';
+import { openParentPort } from '../runtime/thread-port.js';
 import type { ResultTextsThreadModule } from '../storage/store.js';
-import { createCsvBatchEncoder } from './csv-batch-encoder.js';
-import { copyBytes } from './native-csv-records.js';
-import type { RunExportMessage, RunExportRequest, RunExportThreadData } from './threaded-run-export.js';
+// The CSV addon's memcpy into shared memory (see threaded-export.ts), for every format's bytes.
+import { copyBytes } from './formats/csv/native-csv-records.js';
+import { getOutputFormat } from './formats/index.js';
+import type { ExportThreadData, ExportThreadMessage, ExportThreadRequest } from './threaded-export.js';
 
-const port = parentPort;
-if (port === null) throw new Error('run-export-thread.ts runs as a worker thread only');
-const data = workerData as RunExportThreadData;
+const data = workerData as ExportThreadData;
 /** The slots made so far (at most data.slotCount, each data.slotBytes long), by number. */
 const slots: Uint8Array[] = [];
 const freeSlots: number[] = [];
 let wake: (() => void) | null = null;
-port.on('message', (request: RunExportRequest) => {
+const port = openParentPort<ExportThreadRequest, ExportThreadMessage>('export-thread.ts', (request) => {
   freeSlots.push(request.free);
   wake?.();
   wake = null;
@@ -83,14 +84,14 @@ function createSlotWriter() {
   let used = 0;
   let rows = 0;
   const send = (): void => {
-    const message: RunExportMessage = { slot: slotNumber, byteLength: used, rowCount: rows };
+    const message: ExportThreadMessage = { slot: slotNumber, byteLength: used, rowCount: rows };
     // A slot's memory goes once, with its first batch: a SharedArrayBuffer in each message
     // would be a new ArrayBuffer there each time, which is what the main thread's heap counts.
     if (slotNumber !== null && !sent.has(slotNumber)) {
       sent.add(slotNumber);
       message.shared = slots[slotNumber]!.buffer as SharedArrayBuffer;
     }
-    port!.postMessage(message);
+    port.reply(message);
     [slotNumber, used, rows] = [null, 0, 0];
   };
   return {
@@ -98,7 +99,7 @@ function createSlotWriter() {
       for (let offset = 0; offset < records.length; ) {
         slotNumber ??= await takeFreeSlot();
         const slot = slots[slotNumber]!;
-        const copied = copyBytes(slot, used, records, offset, Math.min(records.length, offset + slot.length - used));
+        const copied = copyBytes(slot, used, records, offset, Math.min(records.length, offset + slot.length - used), data.spec.nativeEncoders);
         used += copied;
         offset += copied;
         if (offset === records.length) rows += rowCount;
@@ -113,7 +114,7 @@ function createSlotWriter() {
 }
 
 async function exportRun(): Promise<void> {
-  const encoder = createCsvBatchEncoder(data.columns, { noLineBreaks: data.noLineBreaks, runId: data.runId });
+  const encoder = getOutputFormat(data.formatId).createEncoder(data.spec);
   const collector = createGarbageCollector();
   const source = (await importReaderModule(data.source.moduleUrl)).openResultTexts(data.source.args);
   const slots = createSlotWriter();
@@ -125,11 +126,12 @@ async function exportRun(): Promise<void> {
       batch.release?.();
       if (++batchNumber % BATCHES_PER_COLLECTION === 0) collector.young();
     }
+    await slots.write(encoder.footer(), 0);
     slots.finish();
-    port!.postMessage({ end: true } satisfies RunExportMessage);
+    port.reply({ end: true });
   } finally {
     await source.close();
   }
 }
 
-exportRun().catch((error: unknown) => port.postMessage({ error: error instanceof Error ? error.message : String(error) } satisfies RunExportMessage));
+exportRun().catch((error: unknown) => port.fail(error));

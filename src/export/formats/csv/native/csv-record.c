@@ -1,5 +1,5 @@
 /*
- * One row's record: json-row-bytes.ts's writeRecord, readColumn, writeValue, writeString and
+ * One row's record: csv-record-writer.ts's writeRecord, readColumn, writeValue, writeString and
  * writeEscape, step for step, so that every record written here has the JS path's bytes.
  */
 #include "csv-records.h"

@@ -1,5 +1,5 @@
 /*
- * The native byte path: json-row-bytes.ts in C, for the rows it can write exactly as that file
+ * The native byte path: csv-record-writer.ts in C, for the rows it can write exactly as that file
  * does. A row is a JSON text followed by a 0 byte (its LF, overwritten), and every scan stops at
  * a 0 byte, so no scan runs past the row. What the JS path writes through Number() (numbers not
  * in JSON.stringify's form) or JSON.parse with reordering (repeated or digit-first keys), and
@@ -14,7 +14,7 @@
 
 /* json-row-transcoder.ts: deeper nested values go to JSON.parse (here: declined). */
 #define CSV_MAX_CANONICAL_DEPTH 32
-/* json-row-bytes.ts: objects with more keys go to JSON.parse (here: declined). */
+/* csv-record-writer.ts: objects with more keys go to JSON.parse (here: declined). */
 #define CSV_MAX_LISTED_KEYS 64
 /* Every object on the path from the field's value down lists its keys at once. */
 #define CSV_MAX_KEY_SLOTS ((CSV_MAX_CANONICAL_DEPTH + 1) * CSV_MAX_LISTED_KEYS)

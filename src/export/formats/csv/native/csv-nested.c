@@ -1,5 +1,5 @@
 /*
- * Nested values: json-row-bytes.ts's writeNested, which copies a value already in
+ * Nested values: csv-record-writer.ts's writeNested, which copies a value already in
  * JSON.stringify's form and writes any other through JSON.parse and JSON.stringify. Here both
  * are one pass, which drops whitespace and rewrites escapes as JSON.stringify writes them. What
  * else JSON.parse would change (numbers in another form, repeated or digit-first keys, values

@@ -1,5 +1,5 @@
 /*
- * Looking a row's key up among the columns, as json-row-bytes.ts's indexOfColumn does: by the
+ * Looking a row's key up among the columns, as csv-record-writer.ts's indexOfColumn does: by the
  * key's UTF-8 bytes, which equal a column's exactly when the key's text equals its name (for
  * well-formed UTF-8; read_column declines a key that is not).
  */

@@ -1,5 +1,5 @@
 // The native byte path (native/*.c, built by node-gyp from binding.gyp into
-// build/Release/squidship_csv.node): json-row-bytes.ts's job in C, about 5 times faster, for the
+// build/Release/squidship_csv.node): csv-record-writer.ts's job in C, about 5 times faster, for the
 // rows it can write with exactly that file's bytes. It declines the others (numbers not in
 // JSON.stringify's form, keys out of order or repeated, anything odd), and csv-batch-encoder.ts
 // hands those to the JS paths. The addon is optional: when it is not built or does not load,
@@ -7,10 +7,10 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { isWellFormed } from './json-row-transcoder.js';
+import { isWellFormed } from '../../../json/json-bytes.js';
 import { takeWrittenBytes } from './written-bytes.js';
 
-/** What src/export/native/addon.c exports. */
+/** What src/export/formats/csv/native/addon.c exports. */
 export interface CsvAddon {
   createEncoder(names: ReadonlyArray<string | null>, noLineBreaks: boolean): object;
   encodeRows(encoder: object, texts: Buffer, start: number, out: Buffer, outStart: number, cursor: Float64Array): number;
@@ -27,7 +27,7 @@ export interface NativeRowsStop {
   declinedEnd: number;
 }
 
-/** Appends CSV records as UTF-8, like json-row-bytes.ts's CsvRecordBuffer, many rows per call. */
+/** Appends CSV records as UTF-8, like csv-record-writer.ts's CsvRecordBuffer, many rows per call. */
 export interface NativeCsvRecords {
   /**
    * Appends the records of the rows of `texts` (each ending in LF, overwritten with 0 as the
@@ -44,8 +44,8 @@ export interface NativeCsvRecords {
   viewChunk(): Buffer;
 }
 
-// Two folders up from src/export/ (tests, tsx) and from dist/export/ alike: the checkout's root.
-const ADDON_PATH = fileURLToPath(new URL('../../build/Release/squidship_csv.node', import.meta.url));
+// Four folders up from src/export/formats/csv/ (tests, tsx) and from dist/export/formats/csv/ alike: the checkout's root.
+const ADDON_PATH = fileURLToPath(new URL('../../../../build/Release/squidship_csv.node', import.meta.url));
 // addon.c's answers to encodeRows.
 const STOP_END = 0;
 const STOP_DECLINED = 1;
@@ -83,8 +83,8 @@ function requireAddon(): CsvAddon | null {
  * word by word, ~5% of the export thread's time; the addon's is a memcpy. Without the addon,
  * Buffer's copy does it.
  */
-export function copyBytes(target: Uint8Array, targetStart: number, source: Buffer, sourceStart: number, sourceEnd: number): number {
-  const native = loadCsvAddon()?.copyBytes;
+export function copyBytes(target: Uint8Array, targetStart: number, source: Buffer, sourceStart: number, sourceEnd: number, useAddon = true): number {
+  const native = useAddon ? loadCsvAddon()?.copyBytes : undefined;
   if (native !== undefined) return native(target, targetStart, source, sourceStart, sourceEnd);
   return source.copy(target, targetStart, sourceStart, sourceEnd);
 }
@@ -95,7 +95,7 @@ export function createNativeCsvRecords(columns: readonly string[], options: { no
   // No columns: every row is an empty record, which the JS path writes. Repeated names: the JS
   // path's lookups would disagree on the column (a store's columns never repeat).
   if (csvAddon === null || columns.length === 0 || new Set(columns).size !== columns.length) return null;
-  // As json-row-bytes.ts's keyTokens: a name JSON writes with escapes never matches a key in place.
+  // As csv-record-writer.ts's keyTokens: a name JSON writes with escapes never matches a key in place.
   const names = columns.map((name) => (JSON.stringify(name) === `"${name}"` && isWellFormed(name) ? name : null));
   const encoder = csvAddon.createEncoder(names, options.noLineBreaks);
   const cursor = new Float64Array(4);

@@ -1,13 +1,14 @@
 // One store batch of rows (their JSON texts, each followed by LF: Store.streamRunResultTexts)
 // to the CSV records of those rows, through the paths that make the same bytes: the native byte
 // path (native-csv-records.ts, when the addon is built: most rows), the byte path
-// (json-row-bytes.ts: most rows without the addon, and the addon's declines), the string
-// transcoder (what the byte path declines) and JSON.parse with csv-encoder.ts (what all decline).
+// (csv-record-writer.ts: most rows without the addon, and the addon's declines), and the plain
+// encoder (the row parsed with its number literals, then csv-encoder.ts) for what both decline.
 // Pure and synchronous: it runs on the main thread for small runs and in the export's worker
 // thread for large ones.
+import { AppError } from '../../../domain/app-error.js';
+import { JsonReadError, parseJsonBytes } from '../../../json/json-literal-value.js';
 import { createCsvEncoder } from './csv-encoder.js';
-import { createCsvRecordBuffer } from './json-row-bytes.js';
-import { createJsonRowTranscoder } from './json-row-transcoder.js';
+import { createCsvRecordBuffer } from './csv-record-writer.js';
 import { createNativeCsvRecords, type NativeCsvRecords } from './native-csv-records.js';
 
 export interface CsvBatchEncoderOptions {
@@ -39,20 +40,21 @@ const LF = 10;
 export function createCsvBatchEncoder(columns: readonly string[], options: CsvBatchEncoderOptions): CsvBatchEncoder {
   const encoder = createCsvEncoder(columns, options);
   const records = createCsvRecordBuffer(columns, options);
-  const transcodeRow = createJsonRowTranscoder(columns, options);
   const native = options.native === false ? null : createNativeCsvRecords(columns, options);
   let rowNumber = 0;
 
-  /** The slow path, for what neither fast path reads. */
-  function encodeParsedRow(text: string): string {
+  /** The plain encoder, for what the byte paths decline: the row parsed, numbers kept as sent. */
+  function encodeParsedRow(texts: Buffer, start: number, end: number): string {
     let data: unknown;
     try {
-      data = JSON.parse(text);
+      data = parseJsonBytes(texts, start, end);
     } catch (error) {
-      throw new Error(`result ${rowNumber} of run ${options.runId} is not valid JSON in the store`, { cause: error });
+      if (!(error instanceof JsonReadError)) throw error;
+      const what = error.reason === 'too-deep' ? `nested too deeply to read (${error.message})` : 'not valid JSON';
+      throw unreadableRow(`result ${rowNumber} of run ${options.runId} is ${what} in the store`, error);
     }
     if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-      throw new Error(`result ${rowNumber} of run ${options.runId} is not a JSON object in the store`);
+      throw unreadableRow(`result ${rowNumber} of run ${options.runId} is not a JSON object in the store`);
     }
     return encoder.row(data as Record<string, unknown>);
   }
@@ -60,8 +62,7 @@ export function createCsvBatchEncoder(columns: readonly string[], options: CsvBa
   /** Appends to `records` the JS paths' record of the row texts[start, end), with texts[end] set to 0. */
   function appendRowInJs(texts: Buffer, start: number, end: number): void {
     if (records.appendJsonRow(texts, start, end)) return;
-    const text = texts.toString('utf8', start, end);
-    records.appendText(transcodeRow(text) ?? encodeParsedRow(text));
+    records.appendText(encodeParsedRow(texts, start, end));
   }
 
   function encodeBatchInJs(texts: Buffer, view: boolean): Buffer {
@@ -102,4 +103,17 @@ export function createCsvBatchEncoder(columns: readonly string[], options: CsvBa
     encodeBatch: (texts) => encode(texts, false),
     encodeBatchView: (texts) => encode(texts, true),
   };
+}
+
+/**
+ * A stored row no export can read: every retry would fail the same way, so the delivery stops
+ * at once (retryable false) instead of spending its retries on it.
+ */
+function unreadableRow(message: string, cause?: unknown): AppError {
+  return new AppError('StoredRowUnreadable', message, {
+    status: 500,
+    retryable: false,
+    cause,
+    hint: 'A stored result of this run is corrupt; push the run\'s results again to a new run.',
+  });
 }

@@ -1,34 +1,39 @@
-// The byte path, in front of the string path (json-row-transcoder.ts): a row's UTF-8 bytes, as the
-// store hands them over (many rows in one buffer), straight into the chunk's bytes, one pass, no
-// string per row or field and no UTF-8 conversion on either side. JSON's
-// structure is ASCII and UTF-8 never puts an ASCII byte inside a multi-byte character, so
-// fields are copied byte by byte. It takes rows whose column keys come in column order (gaps and
-// unknown keys allowed) with plain keys; it converts escapes, non-canonical numbers and
-// non-canonical nested values (through JSON.parse, one value at a time). Anything else (keys
-// out of order or repeated, escaped keys, lone surrogates) is left to the caller, which then
-// appends what the string path gives.
-import { encodeValue } from './csv-encoder.js';
-import { takeWrittenBytes } from './written-bytes.js';
+// The CSV record writer over stored JSON bytes: a row's UTF-8 bytes, as the store hands them over
+// (many rows in one buffer), straight into the chunk's bytes, one pass, no string per row or
+// field and no UTF-8 conversion on either side. It reads with src/json/json-bytes.ts. It takes
+// rows whose column keys come in column order (gaps and unknown keys allowed) with plain keys;
+// numbers are copied as they were sent; escapes are converted; a nested value is copied when
+// compact (JSON.stringify's form but for its numbers), else parsed with its number literals and
+// written compact. Anything else (keys out of order or repeated, escaped keys, deep nesting) is
+// left to the caller, which then appends what the plain encoder (csv-encoder.ts) gives.
 import {
   BACKSLASH,
+  BYTES_FALSE,
+  BYTES_NULL,
+  BYTES_TRUE,
   CLOSE_BRACE,
   CLOSE_BRACKET,
   COLON,
   COMMA,
-  DECLINED,
-  DOT,
-  MAX_PLAIN_DIGITS,
-  MINUS,
-  NINE,
+  CR,
+  FAIL,
+  LF,
   OPEN_BRACE,
   OPEN_BRACKET,
   QUOTE,
   SPACE,
+  TAB,
   ZERO,
-  MAX_CANONICAL_DEPTH,
+  isDigit,
   isWellFormed,
-  parseJsonPart,
-} from './json-row-transcoder.js';
+  readHex4,
+  skipNumber,
+  skipValue,
+  skipWhitespace,
+} from '../../../json/json-bytes.js';
+import { JsonReadError, parseJsonBytes, writeCompactJson } from '../../../json/json-literal-value.js';
+import { encodeText } from './csv-encoder.js';
+import { takeWrittenBytes } from './written-bytes.js';
 
 /** Appends CSV records as UTF-8 to a buffer, from which the export takes its chunks. */
 export interface CsvRecordBuffer {
@@ -54,15 +59,6 @@ export interface CsvRecordBuffer {
   viewChunk(): Buffer;
 }
 
-const CR = 13;
-const LF = 10;
-const TAB = 9;
-const LOWER_E = 101;
-const UPPER_E = 69;
-const PLUS = 43;
-const BYTES_TRUE = Buffer.from('true');
-const BYTES_FALSE = Buffer.from('false');
-const BYTES_NULL = Buffer.from('null');
 /** Bytes that end a plain run inside a string: control characters (and the row's 0 sentinel), `"`, `\\`. */
 const CANONICAL_STRING_STOPS = new Uint8Array(256).fill(1, 0, SPACE);
 CANONICAL_STRING_STOPS[QUOTE] = 1;
@@ -70,6 +66,8 @@ CANONICAL_STRING_STOPS[BACKSLASH] = 1;
 /** The same, and `,`, which makes a CSV field quoted. */
 const STRING_STOPS = CANONICAL_STRING_STOPS.slice();
 STRING_STOPS[COMMA] = 1;
+/** Deeper nested values are parsed (json-literal-value.ts) rather than copied, so the copy's recursion stays shallow. */
+const MAX_CANONICAL_DEPTH = 32;
 /** How many columns from the expected one a key is compared with in place, before a lookup. */
 const GUESSED_COLUMNS = 4;
 /** Objects with more keys than this are checked for repeated keys by JSON.parse instead. */
@@ -89,7 +87,6 @@ export function createCsvRecordBuffer(columns: readonly string[], options: { noL
   let w = 0;
   let quoteField = false;
   let crSpaceAt = -1; // where a CR, written as a space under noLineBreaks, ended: its LF adds nothing
-  let numberIsCanonical = false;
   let keyEndAt = 0; // where the key readColumn read ends
   const keyStarts: number[] = [];
   const keyEnds: number[] = [];
@@ -123,17 +120,17 @@ export function createCsvRecordBuffer(columns: readonly string[], options: { noL
 
   function writeRecord(): boolean {
     if (src[rowStart] !== OPEN_BRACE) return false;
-    let pos = skipSpaceBytes(src, rowStart + 1);
+    let pos = skipWhitespace(src, rowStart + 1, end);
     let commas = 0;
     let next = 0; // the lowest column the next key may fill
     if (src[pos] !== CLOSE_BRACE) {
       for (;;) {
         const column = readColumn(pos, next);
         if (column === -2) return false;
-        pos = skipSpaceBytes(src, keyEndAt);
+        pos = skipWhitespace(src, keyEndAt, end);
         if (src[pos] !== COLON) return false;
-        pos = skipSpaceBytes(src, pos + 1);
-        if (column === -1) pos = skipValueBytes(src, pos);
+        pos = skipWhitespace(src, pos + 1, end);
+        if (column === -1) pos = skipValue(src, pos, end, 1);
         else {
           // A repeated key (JSON.parse keeps the last) or one out of column order.
           if (column < next) return false;
@@ -142,13 +139,13 @@ export function createCsvRecordBuffer(columns: readonly string[], options: { noL
           pos = writeValue(pos);
         }
         if (pos === -1) return false;
-        pos = skipSpaceBytes(src, pos);
+        pos = skipWhitespace(src, pos, end);
         if (src[pos] === CLOSE_BRACE) break;
         if (src[pos] !== COMMA) return false;
-        pos = skipSpaceBytes(src, pos + 1);
+        pos = skipWhitespace(src, pos + 1, end);
       }
     }
-    if (skipSpaceBytes(src, pos + 1) !== end) return false;
+    if (skipWhitespace(src, pos + 1, end) !== end) return false;
     for (; commas < count - 1; commas++) out[w++] = COMMA;
     out[w++] = CR;
     out[w++] = LF;
@@ -184,53 +181,17 @@ export function createCsvRecordBuffer(columns: readonly string[], options: { noL
     if (first === 116) return copyLiteral(pos, BYTES_TRUE);
     if (first === 102) return copyLiteral(pos, BYTES_FALSE);
     if (first === 110) return matchesAt(src, pos, BYTES_NULL) ? pos + 4 : -1;
-    const numberEnd = scanNumber(pos);
-    if (numberEnd === -1) return -1;
-    if (numberIsCanonical) {
-      for (let q = pos; q < numberEnd; q++) out[w++] = src[q]!;
-      return numberEnd;
-    }
-    // Number() reads a JSON number to the same double as JSON.parse.
-    const field = encodeValue(Number(src.toString('latin1', pos, numberEnd)), noLineBreaks);
-    ensure(field.length + 2 * rowBytes + count + 4);
-    w += out.write(field, w, 'latin1');
+    // A number is copied as it was sent: never through a double, which rewrites long or odd literals.
+    const numberEnd = skipNumber(src, pos, end);
+    if (numberEnd === FAIL) return -1;
+    for (let q = pos; q < numberEnd; q++) out[w++] = src[q]!;
     return numberEnd;
   }
 
-  function copyLiteral(pos: number, literal: Buffer): number {
+  function copyLiteral(pos: number, literal: readonly number[]): number {
     if (!matchesAt(src, pos, literal)) return -1;
     for (let i = 0; i < literal.length; i++) out[w++] = literal[i]!;
     return pos + literal.length;
-  }
-
-  /** The end of the JSON number at `pos` (numberIsCanonical: JSON.stringify writes it so), or -1. */
-  function scanNumber(pos: number): number {
-    let q = src[pos] === MINUS ? pos + 1 : pos;
-    const intStart = q;
-    if (src[q] === ZERO) q++;
-    else while (isDigitByte(src[q]!)) q++;
-    const intDigits = q - intStart;
-    if (intDigits === 0) return -1;
-    let canonical = intDigits <= MAX_PLAIN_DIGITS;
-    if (src[q] === DOT) {
-      const fracStart = ++q;
-      while (isDigitByte(src[q]!)) q++;
-      const fracDigits = q - fracStart;
-      if (fracDigits === 0) return -1;
-      if (src[q - 1] === ZERO || intDigits + fracDigits > MAX_PLAIN_DIGITS) canonical = false;
-      // 0.000000x and smaller print in exponent form (ECMA-262 Number::toString).
-      if (src[intStart] === ZERO && fracDigits > 6 && isZeroRun(src, fracStart, 6)) canonical = false;
-    } else if (intDigits === 1 && src[intStart] === ZERO && intStart !== pos) canonical = false; // -0
-    if (src[q] === LOWER_E || src[q] === UPPER_E) {
-      canonical = false;
-      q++;
-      if (src[q] === PLUS || src[q] === MINUS) q++;
-      const expStart = q;
-      while (isDigitByte(src[q]!)) q++;
-      if (q === expStart) return -1;
-    }
-    numberIsCanonical = canonical;
-    return q;
   }
 
   function writeString(pos: number): number {
@@ -362,14 +323,23 @@ export function createCsvRecordBuffer(columns: readonly string[], options: { noL
       return valueEnd;
     }
     w = fieldStart;
-    const nestedEnd = skipValueBytes(src, pos);
-    if (nestedEnd === -1) return -1;
-    const value = parseJsonPart(src.toString('utf8', pos, nestedEnd));
-    if (value === DECLINED) return -1;
-    const field = encodeValue(value, noLineBreaks);
+    const nestedEnd = skipValue(src, pos, end, 1);
+    if (nestedEnd === FAIL) return -1;
+    const field = encodeText(writeCompactJson(readNested(pos, nestedEnd)), noLineBreaks);
     ensure(field.length * 3 + 2 * rowBytes + count + 4);
     w += out.write(field, w, 'utf8');
     return nestedEnd;
+  }
+
+  /** A nested value the copy declined (spaces, escapes, repeated keys), parsed with its number literals. */
+  function readNested(pos: number, nestedEnd: number): unknown {
+    try {
+      return parseJsonBytes(src, pos, nestedEnd);
+    } catch (error) {
+      // skipValue checked it already; a failure here is a bug, not a row to decline.
+      if (error instanceof JsonReadError) throw new Error(`a nested value skipValue accepted did not parse: ${error.message}`, { cause: error });
+      throw error;
+    }
   }
 
   /** Copies the canonical value at `pos` (see isCanonicalJson) doubling `"`; its end, or -1. */
@@ -381,8 +351,8 @@ export function createCsvRecordBuffer(columns: readonly string[], options: { noL
     if (first === 116) return copyLiteral(pos, BYTES_TRUE);
     if (first === 102) return copyLiteral(pos, BYTES_FALSE);
     if (first === 110) return copyLiteral(pos, BYTES_NULL);
-    const numberEnd = scanNumber(pos);
-    if (numberEnd === -1 || !numberIsCanonical) return -1;
+    const numberEnd = skipNumber(src, pos, end);
+    if (numberEnd === FAIL) return -1;
     for (let q = pos; q < numberEnd; q++) out[w++] = src[q]!;
     return numberEnd;
   }
@@ -439,7 +409,7 @@ export function createCsvRecordBuffer(columns: readonly string[], options: { noL
     if (src[q] !== CLOSE_BRACE) {
       for (;;) {
         // JSON.parse moves array-index keys first: leave digit-first keys to it.
-        if (src[q] !== QUOTE || isDigitByte(src[q + 1]!)) return -1;
+        if (src[q] !== QUOTE || isDigit(src[q + 1]!)) return -1;
         const keyStart = q;
         q = copyCanonicalString(q);
         if (q === -1 || isListedKey(firstKey, keyStart, q)) return -1;
@@ -485,65 +455,9 @@ export function createCsvRecordBuffer(columns: readonly string[], options: { noL
   }
 }
 
-function matchesAt(bytes: Buffer, pos: number, token: Buffer): boolean {
+function matchesAt(bytes: Buffer, pos: number, token: ArrayLike<number>): boolean {
   for (let i = 0; i < token.length; i++) if (bytes[pos + i] !== token[i]) return false;
   return true;
-}
-
-function isDigitByte(code: number): boolean {
-  return code >= ZERO && code <= NINE;
-}
-
-function isZeroRun(bytes: Buffer, from: number, length: number): boolean {
-  for (let i = from; i < from + length; i++) if (bytes[i] !== ZERO) return false;
-  return true;
-}
-
-function skipSpaceBytes(bytes: Buffer, from: number): number {
-  let pos = from;
-  for (;;) {
-    const code = bytes[pos];
-    if (code !== SPACE && code !== LF && code !== CR && code !== TAB) return pos;
-    pos++;
-  }
-}
-
-/** The end of the value at `pos` (not checked further), or -1 when the row ends first. */
-function skipValueBytes(bytes: Buffer, pos: number): number {
-  const first = bytes[pos];
-  if (first === QUOTE) return skipStringBytes(bytes, pos);
-  let q = pos;
-  if (first !== OPEN_BRACE && first !== OPEN_BRACKET) {
-    for (;;) {
-      const c = bytes[q];
-      if (c === COMMA || c === CLOSE_BRACE || c === CLOSE_BRACKET || c === SPACE || c === LF || c === CR || c === TAB || c === 0) return q === pos ? -1 : q;
-      q++;
-    }
-  }
-  let depth = 0;
-  for (;;) {
-    const c = bytes[q];
-    if (c === QUOTE) {
-      q = skipStringBytes(bytes, q);
-      if (q === -1) return -1;
-      continue;
-    }
-    if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
-    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      if (--depth === 0) return q + 1;
-    } else if (c === 0) return -1;
-    q++;
-  }
-}
-
-function skipStringBytes(bytes: Buffer, pos: number): number {
-  let q = pos + 1;
-  for (;;) {
-    const c = bytes[q];
-    if (c === QUOTE) return q + 1;
-    if (c === 0) return -1;
-    q += c === BACKSLASH && bytes[q + 1] !== 0 ? 2 : 1;
-  }
 }
 
 /** The length of the escape at `pos` when JSON.stringify writes it so, else 0. */
@@ -554,19 +468,9 @@ function canonicalEscapeLength(bytes: Buffer, pos: number): number {
   // \u00XX in lower case, for a control character without a short escape.
   const high = bytes[pos + 4];
   const low = bytes[pos + 5]!;
-  const lowValue = isDigitByte(low) ? low - ZERO : low >= 97 && low <= 102 ? low - 87 : -1;
+  const lowValue = isDigit(low) ? low - ZERO : low >= 97 && low <= 102 ? low - 87 : -1;
   if (lowValue === -1 || (high !== ZERO && high !== 49)) return 0;
   const unit = (high === ZERO ? 0 : 16) + lowValue;
   return unit === 8 || unit === 9 || unit === 10 || unit === 12 || unit === 13 ? 0 : 6;
 }
 
-function readHex4(bytes: Buffer, pos: number): number {
-  let value = 0;
-  for (let i = pos; i < pos + 4; i++) {
-    const c = bytes[i]!;
-    const digit = isDigitByte(c) ? c - ZERO : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
-    if (digit === -1) return -1;
-    value = value * 16 + digit;
-  }
-  return value;
-}

@@ -1,6 +1,6 @@
-// A large export read and encoded on a worker thread (run-export-thread.ts): the thread opens
+// A large export read and encoded on a worker thread (export-thread.ts): the thread opens
 // the store's reader on a connection of its own (Store.planResultTextsThread), encodes each
-// batch to CSV and packs the records into a few slots, which this side lends to the reader (for
+// batch with the format's encoder (found by id in formats/index.ts) and packs the records into a few slots, which this side lends to the reader (for
 // an S3 upload, each slot is a part) and hands back when they are released. So no batch costs
 // this thread new memory: on the server's thread each 1M-row export used to allocate ~1.4 GB
 // of batch buffers, for which V8 ran ~65 full collections of the server's heap (it collects
@@ -13,32 +13,33 @@
 // s3rver's 7.5-8.5 s -> 6.4-6.6 s). The thread copies into them with the addon's memcpy (V8's
 // own copy into shared memory goes word by word, ~5% of its time); this side copies nothing.
 import { startSiblingWorker } from '../runtime/start-worker.js';
+import { connectThread } from '../runtime/thread-port.js';
 import type { ResultTextsThreadPlan } from '../storage/store.js';
+import type { EncoderSpec } from './format.js';
 
 /** What the thread is started with. */
-export interface RunExportThreadData {
-  columns: readonly string[];
-  noLineBreaks: boolean;
-  runId: string;
+export interface ExportThreadData {
+  /** The output format's id (formats/index.ts). */
+  formatId: string;
+  spec: EncoderSpec;
   source: ResultTextsThreadPlan;
   /** Slot buffers the thread makes; it waits for one to come back when all are out. */
   slotCount: number;
-  /** Each slot is filled to exactly this many bytes (the header and records), the last one less. */
+  /** Each slot is filled to exactly this many bytes (the header, rows and footer), the last one less. */
   slotBytes: number;
 }
 
 /**
- * From the thread: the CSV's next `byteLength` bytes, the start of slot number `slot` (null: no
+ * From the thread: the file's next `byteLength` bytes, the start of slot number `slot` (null: no
  * bytes, only rows), with the number of rows whose last byte they hold; the slot's memory comes
- * with its first batch. Or the end; or a failure.
+ * with its first batch. Or the end. (A failure comes as the thread port's error.)
  */
-export type RunExportMessage =
+export type ExportThreadMessage =
   | { slot: number | null; shared?: SharedArrayBuffer; byteLength: number; rowCount: number }
-  | { end: true }
-  | { error: string };
+  | { end: true };
 
 /** To the thread: a slot is free, to be written again. */
-export interface RunExportRequest {
+export interface ExportThreadRequest {
   free: number;
 }
 
@@ -51,7 +52,7 @@ export interface EncodedBatch {
   slot: number | null;
 }
 
-export interface ThreadedRunExport {
+export interface ThreadedExport {
   /** The next batch, in the store's order; null after the last. */
   next(): Promise<EncodedBatch | null>;
   /** The batch's slot goes back to the thread, which writes it again: its `records` must not be read after. */
@@ -60,14 +61,12 @@ export interface ThreadedRunExport {
   close(): Promise<void>;
 }
 
-export function startThreadedRunExport(options: RunExportThreadData): ThreadedRunExport {
-  const worker = startSiblingWorker(import.meta.url, 'run-export-thread', options);
+export function startExportThread(options: ExportThreadData): ThreadedExport {
   const arrived: Array<EncodedBatch | null> = [];
   /** The thread's slots, shared memory, by number. */
   const slots: Buffer[] = [];
   let waiting: { resolve(batch: EncodedBatch | null): void; reject(error: Error): void } | null = null;
   let failure: Error | null = null;
-  let ended = false;
   let closing: Promise<void> | null = null;
 
   const fail = (error: Error): void => {
@@ -82,19 +81,17 @@ export function startThreadedRunExport(options: RunExportThreadData): ThreadedRu
       waiting = null;
     }
   };
-  worker.on('message', (message: RunExportMessage) => {
-    if ('error' in message) return fail(new Error(message.error));
-    if ('end' in message) {
-      ended = true;
-      return deliver(null);
-    }
-    if (message.shared !== undefined) slots[message.slot!] = Buffer.from(message.shared);
-    const records = message.slot === null ? Buffer.alloc(0) : slots[message.slot]!.subarray(0, message.byteLength);
-    deliver({ records, rowCount: message.rowCount, slot: message.slot });
-  });
-  worker.on('error', fail);
-  worker.on('exit', (code) => {
-    if (!ended) fail(new Error(`the export thread stopped (exit code ${code})`));
+  const port = connectThread<ExportThreadRequest, ExportThreadMessage>(startSiblingWorker(import.meta.url, 'export-thread', options), 'export thread', {
+    onReply(message) {
+      if ('end' in message) {
+        port.expectExit();
+        return deliver(null);
+      }
+      if (message.shared !== undefined) slots[message.slot!] = Buffer.from(message.shared);
+      const records = message.slot === null ? Buffer.alloc(0) : slots[message.slot]!.subarray(0, message.byteLength);
+      deliver({ records, rowCount: message.rowCount, slot: message.slot });
+    },
+    onFailure: fail,
   });
 
   return {
@@ -108,10 +105,10 @@ export function startThreadedRunExport(options: RunExportThreadData): ThreadedRu
     free(batch) {
       // A chunk released after the export closed (an upload that failed) has nowhere to go.
       if (closing !== null || batch.slot === null) return;
-      worker.postMessage({ free: batch.slot } satisfies RunExportRequest);
+      port.post({ free: batch.slot });
     },
     close() {
-      closing ??= worker.terminate().then(() => undefined);
+      closing ??= port.terminate();
       return closing;
     },
   };

@@ -1,9 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { createRowGenerator } from '../../bench/lib/row-generator.js';
-import { createCsvBatchEncoder } from '../../src/export/csv-batch-encoder.js';
-import { copyBytes, createNativeCsvRecords, getCsvAddonLoadError, loadCsvAddon } from '../../src/export/native-csv-records.js';
-import { createRandom, pick, type Random } from '../helpers/seeded-random.js';
+import { createRowGenerator } from '../../../../bench/lib/row-generator.js';
+import { createCsvBatchEncoder } from '../../../../src/export/formats/csv/csv-batch-encoder.js';
+import { copyBytes, createNativeCsvRecords, getCsvAddonLoadError, loadCsvAddon } from '../../../../src/export/formats/csv/native-csv-records.js';
+import { createRandom, pick, type Random } from '../../../helpers/seeded-random.js';
 
 // The native path must give the JS paths' bytes for every row. These tests run when the addon
 // is built (node-gyp rebuild); without it the export runs on the JS paths alone.
@@ -142,7 +142,7 @@ describe('the native CSV path', () => {
   });
 
   whenBuilt('loads and encodes on worker threads, two at once', async () => {
-    const moduleUrl = JSON.stringify(new URL('../../src/export/native-csv-records.ts', import.meta.url).href);
+    const moduleUrl = JSON.stringify(new URL('../../../../src/export/formats/csv/native-csv-records.ts', import.meta.url).href);
     const source = `
       const { parentPort } = require('node:worker_threads');
       import('tsx/esm/api').then((tsx) => tsx.tsImport(${moduleUrl}, ${moduleUrl})).then((native) => {

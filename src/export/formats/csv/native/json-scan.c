@@ -1,5 +1,5 @@
 /*
- * Numbers and skipped values: json-row-bytes.ts's scanNumber and skipValueBytes, step for step.
+ * Numbers and skipped values: csv-record-writer.ts's scanNumber and skipValueBytes, step for step.
  * Both stop at the row's 0 byte, like every scan.
  */
 #include <string.h>

@@ -1,5 +1,5 @@
 // Taking the bytes an encoder wrote out of its output buffer, for both record buffers
-// (json-row-bytes.ts, native-csv-records.ts): the same rule, so both hand over the same way.
+// (csv-record-writer.ts, native-csv-records.ts): the same rule, so both hand over the same way.
 
 /**
  * The first `length` bytes of `buffer` in a Buffer no one else writes to: a copy when they are

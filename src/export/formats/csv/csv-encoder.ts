@@ -1,6 +1,7 @@
 // The CSV dialect of every export (see README.md in this folder): RFC 4180 with CRLF records,
 // a field quoted only when it must be, values typed the way JSON writes them.
 // This file is the only place in Squidship that knows CSV quoting.
+import { JsonNumber, writeCompactJson } from '../../../json/json-literal-value.js';
 
 export interface CsvEncoderOptions {
   /** Every CR, LF and CRLF inside a value becomes one space (the squid's `no_line_breaks`). */
@@ -44,7 +45,7 @@ export function createCsvEncoder(columns: readonly string[], options: CsvEncoder
   };
 }
 
-/** One field's text, quoted as needed. null, undefined and non-JSON values are empty. */
+/** One field's text, quoted as needed. null, undefined and non-JSON values are empty. Numbers of parsed JS values are written as JSON writes them. */
 export function encodeValue(value: unknown, noLineBreaks: boolean): string {
   switch (typeof value) {
     case 'string':
@@ -57,7 +58,10 @@ export function encodeValue(value: unknown, noLineBreaks: boolean): string {
     case 'bigint':
       return String(value);
     case 'object':
-      return value === null ? '' : encodeText(JSON.stringify(value), noLineBreaks);
+      if (value === null) return '';
+      // A number as it was sent (JsonNumber: read by parseJsonBytes), never rewritten by a double.
+      if (value instanceof JsonNumber) return value.literal;
+      return encodeText(writeCompactJson(value), noLineBreaks);
     default:
       return '';
   }

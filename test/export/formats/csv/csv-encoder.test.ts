@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { createCsvEncoder, encodeValue } from '../../src/export/csv-encoder.js';
+import { createCsvEncoder, encodeValue } from '../../../../src/export/formats/csv/csv-encoder.js';
 
 const plain = { noLineBreaks: false };
 const oneLine = { noLineBreaks: true };
