@@ -1,7 +1,7 @@
 // What the HTTP app needs, built by main.ts (or a test helper) and passed to buildApp.
 import type { Config } from '../config/config.js';
 import type { Clock } from '../domain/clock.js';
-import type { S3Defaults } from '../domain/s3-defaults.js';
+import type { S3Defaults } from '../channels/s3/s3-defaults.js';
 import type { Store } from '../storage/store.js';
 
 export interface AppDeps {

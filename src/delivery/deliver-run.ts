@@ -3,12 +3,12 @@
 // the store is read in keyset batches, and a large run's parts are the export thread's
 // queueSize + 2 slots (in flight, the next one, the one being filled), sent without a copy.
 import type { Config } from '../config/config.js';
-import type { S3Defaults } from '../domain/s3-defaults.js';
+import type { S3Defaults } from '../channels/s3/s3-defaults.js';
 import type { Delivery, DeliveryError } from '../domain/types.js';
 import { createRunCsvChunks } from '../export/run-csv-stream.js';
-import { classifyS3Error } from '../s3/classify.js';
-import { resolveS3Target } from '../s3/s3-target.js';
-import { uploadObject } from '../s3/upload.js';
+import { classifyS3Error } from '../channels/s3/classify.js';
+import { resolveS3Target } from '../channels/s3/s3-target.js';
+import { uploadObject } from '../channels/s3/upload.js';
 import type { Store } from '../storage/store.js';
 
 export const CSV_CONTENT_TYPE = 'text/csv; charset=utf-8';

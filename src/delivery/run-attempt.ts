@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../domain/clock.js';
-import type { S3Defaults } from '../domain/s3-defaults.js';
+import type { S3Defaults } from '../channels/s3/s3-defaults.js';
 import type { Delivery, DeliveryError } from '../domain/types.js';
 import type { AttemptResult, Store } from '../storage/store.js';
 import { computeBackoffMs } from './backoff.js';

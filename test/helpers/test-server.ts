@@ -8,7 +8,7 @@ import type { AppDeps } from '../../src/api/app-deps.js';
 import { buildApp } from '../../src/api/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { systemClock, type Clock } from '../../src/domain/clock.js';
-import type { S3Defaults } from '../../src/domain/s3-defaults.js';
+import type { S3Defaults } from '../../src/channels/s3/s3-defaults.js';
 import type { Account } from '../../src/domain/types.js';
 import type { Store } from '../../src/storage/store.js';
 import { createTempSqliteStore } from './temp-store.js';

@@ -3,9 +3,9 @@
 // channels answer a clear 400 and store nothing, never a fake success.
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../../domain/app-error.js';
-import { parseS3Fields } from '../../delivery/parse-s3-fields.js';
-import { probeS3 } from '../../s3/probe.js';
-import { resolveS3Target } from '../../s3/s3-target.js';
+import { parseS3Fields } from '../../channels/s3/parse-s3-fields.js';
+import { probeS3 } from '../../channels/s3/probe.js';
+import { resolveS3Target } from '../../channels/s3/s3-target.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireAccount } from '../auth.js';
 import { errorResponses } from '../schemas.js';
