@@ -1,6 +1,7 @@
 // Store.getSquidSummary: the squid with its last run, run count and destinations in one read,
 // the same answer as getSquid + getLastRun + listDestinations. Runs on every dialect.
 import { describe, expect, it } from 'vitest';
+import type { S3DestinationConfig } from '../../src/channels/s3/s3-config.js';
 import { createConfigCache, createDecryptCache } from '../../src/storage/kysely/decrypt-cache.js';
 import type { Store } from '../../src/storage/store.js';
 import { describeEachDialect, testSecretBox } from '../helpers/temp-store.js';
@@ -55,7 +56,7 @@ describeEachDialect('store: squid summary', (getStore, getTemp) => {
     if (store.getSquidSummaryNow === undefined) return;
     const now = store.getSquidSummaryNow(account.id, squid.id);
     expect(now).toEqual(await store.getSquidSummary(account.id, squid.id));
-    expect(now?.destinations.map((d) => d.config.bucket)).toEqual(['now']);
+    expect(now?.destinations.map((d) => (d.config as S3DestinationConfig).bucket)).toEqual(['now']);
     expect(store.getSquidSummaryNow(account.id, '0'.repeat(32))).toBeNull();
     await store.updateSquid(account.id, squid.id, { name: 'renamed' });
     expect(store.getSquidSummaryNow(account.id, squid.id)?.squid.name).toBe('renamed');
@@ -84,13 +85,13 @@ describe('destination config decrypt cache', () => {
     };
     const openConfig = createConfigCache(counting, 2);
     const sealed = [s3Config({ bucket: 'a' }), s3Config({ bucket: 'b' }), s3Config({ bucket: 'c' })].map((config) => box.encrypt(JSON.stringify(config)));
-    const first = openConfig(sealed[0]!);
+    const first = openConfig(sealed[0]!) as S3DestinationConfig;
     expect(first).toEqual(s3Config({ bucket: 'a' }));
     first.bucket = 'changed by a caller';
     expect(openConfig(sealed[0]!)).toEqual(s3Config({ bucket: 'a' }));
     expect(decrypts).toBe(1);
-    expect(sealed.map((text) => openConfig(text).bucket)).toEqual(['a', 'b', 'c']);
-    expect(openConfig(sealed[0]!).bucket).toBe('a');
+    expect(sealed.map((text) => (openConfig(text) as S3DestinationConfig).bucket)).toEqual(['a', 'b', 'c']);
+    expect((openConfig(sealed[0]!) as S3DestinationConfig).bucket).toBe('a');
     const tampered = `${sealed[1]!.slice(0, -4)}AAAA`;
     expect(() => openConfig(tampered)).toThrow(/cannot be decrypted/);
     expect(() => openConfig(tampered)).toThrow(/cannot be decrypted/);

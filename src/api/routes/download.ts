@@ -4,7 +4,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError, notFound } from '../../domain/app-error.js';
 import type { Run } from '../../domain/types.js';
-import { CSV_CONTENT_TYPE } from '../../delivery/deliver-run.js';
+import { CSV_CONTENT_TYPE } from '../../delivery/open-run-export.js';
 import { checkRunDownload, renderRunDownloadUrl } from '../../delivery/download-signature.js';
 import { renderExportFileName } from '../../delivery/object-key.js';
 import { createRunCsvStream } from '../../export/run-csv-stream.js';

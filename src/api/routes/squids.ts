@@ -4,10 +4,11 @@ import { badRequest, notFound } from '../../domain/app-error.js';
 import { BUILT_IN_CRAWLER } from '../../domain/crawlers.js';
 import type { HexId, Squid } from '../../domain/types.js';
 import type { SquidPatch, SquidSummary, Store } from '../../storage/store.js';
+import type { ChannelRegistry } from '../../channels/registry.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireAccount } from '../auth.js';
 import { pageEnvelopeSchema, paginationQueryProperties, readPageWindow, renderPage, type PaginationQuery } from '../pagination.js';
-import { errorResponses, idParamsSchema, squidSchema, type IdParams } from '../schemas.js';
+import { createSquidSchema, errorResponses, idParamsSchema, type IdParams } from '../schemas.js';
 import { JSON_CONTENT_TYPE, serializeSquid } from '../serialize.js';
 
 /** Lobstr fields that mean nothing without crawlers, schedules or accounts: a 400, never ignored. */
@@ -59,10 +60,10 @@ async function pickDefaultName(store: Store, accountId: HexId): Promise<string> 
 }
 
 /** The view of a squid just read or written: one store read for its runs and destinations. */
-export async function loadSquidView(store: Store, squid: Squid) {
+export async function loadSquidView(store: Store, channels: ChannelRegistry, squid: Squid) {
   const summary = await store.getSquidSummary(squid.accountId, squid.id);
   // Deleted meanwhile: what it was, with nothing attached (as the separate reads answered).
-  return serializeSquid(summary ?? { squid, lastRun: null, totalRuns: 0, destinations: [] });
+  return serializeSquid(summary ?? { squid, lastRun: null, totalRuns: 0, destinations: [] }, channels);
 }
 
 export function squidNotFound() {
@@ -71,6 +72,7 @@ export function squidNotFound() {
 
 export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
   const { store, clock } = deps;
+  const squidSchema = createSquidSchema(deps.channels);
   return async (app) => {
     app.post<{ Body: CreateBody | undefined }>('/squids', {
       schema: {
@@ -87,7 +89,7 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
       if (crawlerId !== BUILT_IN_CRAWLER.id) throw notFound('ModuleNotFound', `Crawler ${body.crawler} not found.`, 'crawler');
       const name = body.name ?? (await pickDefaultName(store, account.id));
       const squid = await store.createSquid({ accountId: account.id, crawlerId, name, nowMs: clock() });
-      return loadSquidView(store, squid);
+      return loadSquidView(store, deps.channels, squid);
     });
 
     app.get<{ Querystring: PaginationQuery & { name?: string } }>('/squids', {
@@ -102,7 +104,7 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
       const window = readPageWindow(request.query);
       const nameContains = request.query.name === undefined || request.query.name === '' ? undefined : request.query.name;
       const page = await store.listSquids(account.id, { nameContains }, window);
-      const data = await Promise.all(page.items.map((squid) => loadSquidView(store, squid)));
+      const data = await Promise.all(page.items.map((squid) => loadSquidView(store, deps.channels, squid)));
       return renderPage(request, window, page.total, data);
     });
 
@@ -111,11 +113,11 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
     const squidBodies = new Map<SquidSummary, string>();
     const answerSquid = (reply: FastifyReply, summary: SquidSummary | null) => {
       if (summary === null) throw squidNotFound();
-      if (!Object.isFrozen(summary)) return serializeSquid(summary);
+      if (!Object.isFrozen(summary)) return serializeSquid(summary, deps.channels);
       let body = squidBodies.get(summary);
       if (body === undefined) {
         // The route's own serialiser (its 200 schema): the bytes of returning the object.
-        body = reply.serialize(serializeSquid(summary)) as string;
+        body = reply.serialize(serializeSquid(summary, deps.channels)) as string;
         squidBodies.set(summary, body);
         if (squidBodies.size > SERIALISED_SQUIDS) squidBodies.delete(squidBodies.keys().next().value as SquidSummary);
       }
@@ -167,7 +169,7 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
       };
       const squid = await store.updateSquid(account.id, request.params.id.toLowerCase(), dropUndefined(patch));
       if (squid === null) throw squidNotFound();
-      return loadSquidView(store, squid);
+      return loadSquidView(store, deps.channels, squid);
     });
 
     app.delete<{ Params: IdParams }>('/squids/:id', {

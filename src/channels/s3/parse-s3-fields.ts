@@ -3,7 +3,7 @@
 // `endpoint`, `force_path_style`). Shared by `POST /v1/delivery` and `POST /v1/delivery/test-s3`
 // so that a configuration that tests fine is one that saves fine. Pure; throws AppError 400.
 import { AppError, badRequest } from '../../domain/app-error.js';
-import type { S3DestinationConfig } from '../../domain/types.js';
+import type { S3DestinationConfig } from './s3-config.js';
 import { checkBucketName } from './bucket-name.js';
 import { normalizeTargetPath } from './target-path.js';
 

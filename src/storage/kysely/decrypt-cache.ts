@@ -2,7 +2,7 @@
 // /v1/squids/{id}) opens its S3 config to mask the keys, and AES-GCM set-up cost more than the
 // query. A sealed text never changes meaning (a new config is sealed with a fresh IV, so it is a
 // new key here), so entries never go stale; the bound only caps memory.
-import type { S3DestinationConfig } from '../../domain/types.js';
+import type { DestinationConfig } from '../../domain/types.js';
 import type { SecretBox } from '../secret-box.js';
 import { openConfig } from './row-mappers.js';
 
@@ -23,9 +23,9 @@ export function createDecryptCache(box: SecretBox, maxEntries = MAX_ENTRIES): Se
  * JSON parse cost as much as its SQL statement's row conversion). Each call answers its own
  * copy, so that a caller changing it changes nothing for the next.
  */
-export function createConfigCache(box: SecretBox, maxEntries = MAX_ENTRIES): (sealed: string) => S3DestinationConfig {
+export function createConfigCache(box: SecretBox, maxEntries = MAX_ENTRIES): (sealed: string) => DestinationConfig {
   const parsed = createBoundedMemo((sealed: string) => openConfig(box, sealed), maxEntries);
-  return (sealed) => ({ ...parsed(sealed) });
+  return (sealed) => ({ ...(parsed(sealed) as object) });
 }
 
 function createBoundedMemo<T>(open: (sealed: string) => T, maxEntries: number): (sealed: string) => T {

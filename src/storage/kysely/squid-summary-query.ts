@@ -9,7 +9,7 @@
 // ROWS_AS_ARRAYS), and a destination's config is parsed once per sealed text. On SQLite its
 // answers are also kept while the database is unchanged (KEPT_WHILE_UNCHANGED).
 import { CompiledQuery, sql, type Kysely } from 'kysely';
-import type { DestinationKind, DoneReason, RunStatus, S3DestinationConfig } from '../../domain/types.js';
+import type { DestinationConfig, DestinationKind, DoneReason, RunStatus } from '../../domain/types.js';
 import type { SquidSummary } from '../store.js';
 import type { Database } from './database.js';
 import { KEPT_WHILE_UNCHANGED, ROWS_AS_ARRAYS, type DialectOps } from './dialect-ops.js';
@@ -47,7 +47,7 @@ const AT = Object.fromEntries(COLUMN_NAMES.map((name, index) => [name, index])) 
 type SummaryValues = readonly unknown[];
 
 /** Opens a destination's sealed config (memoised by the caller). */
-export type OpenConfig = (sealed: string) => S3DestinationConfig;
+export type OpenConfig = (sealed: string) => DestinationConfig;
 
 /** Kept rows arrays whose summaries are kept: as many as the statement cache keeps answers. */
 const MAPPED_SUMMARIES = 1000;
