@@ -189,4 +189,24 @@ describeEachDialect('store contract: run completion and deliveries', (getStore, 
     await waitFor(() => wakeups > 0, 'a wake-up for the re-delivery');
     await unsubscribe();
   });
+  it('enqueues a run start\'s jobs in the start\'s transaction; they never hold the run in uploading', async () => {
+    const store = getStore();
+    const { account, squid } = await createAccountWithSquid(store);
+    await store.putDestination(squid.id, 'hook', true, { url: 'http://127.0.0.1/' }, 50);
+    const failing: PlanDeliveries = () => {
+      throw new Error('planning failed');
+    };
+    await expect(store.startRun({ accountId: account.id, squidId: squid.id, nowMs: 100 }, failing)).rejects.toThrow('planning failed');
+    expect((await store.getLastRun(squid.id)).totalRuns).toBe(0);
+    const onStart: PlanDeliveries = (run, _squid, destinations) =>
+      destinations.map((destination) => ({ kind: destination.kind, event: 'run.running', config: destination.config, target: null }));
+    const run = await store.startRun({ accountId: account.id, squidId: squid.id, nowMs: 200 }, onStart);
+    const [job] = await store.listRunDeliveries(account.id, run.id);
+    expect(job).toMatchObject({ kind: 'hook', event: 'run.running', round: 1, status: 'pending', target: null, config: { url: 'http://127.0.0.1/' } });
+    const claimed = await store.claimDueDelivery('worker-a', 300, LEASE_MS);
+    await store.finishAttempt(claimed!.id, 'worker-a', { nowMs: 400, outcome: 'succeeded' });
+    expect(await store.getRunById(run.id)).toMatchObject({ status: 'running', exportCount: 0 });
+    const { run: ended, deliveries } = await store.completeRun({ accountId: account.id, runId: run.id, reason: 'tasks_done', nowMs: 500, exportFileName: 'f' }, () => []);
+    expect([ended.status, deliveries]).toEqual(['done', []]);
+  });
 });
