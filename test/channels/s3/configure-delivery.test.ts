@@ -1,8 +1,8 @@
 // POST /v1/delivery?squid=ID in both documented body forms, its validation, the channels
 // Squidship does not deliver to, and the POST /v1/delivery/test-* channels that do not exist.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { S3DestinationConfig } from '../../src/channels/s3/s3-config.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import type { S3DestinationConfig } from '../../../src/channels/s3/s3-config.js';
+import { startTestServer, type TestServer } from '../../helpers/test-server.js';
 
 const fields = {
   bucket: 'my-bucket',
