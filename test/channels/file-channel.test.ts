@@ -6,16 +6,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestConfig, startDeliveryFixture, waitFor, type DeliveryFixture } from '../delivery/delivery-fixture.js';
+import { createTestChannels } from '../helpers/test-server.js';
 import { describeChannelContract, type JobJson } from './channel-contract.js';
 import { createFileChannel } from './file-channel.js';
 
-async function startFileFixture(): Promise<{ fixture: DeliveryFixture; root: string }> {
+async function startFileFixture(options: { worker?: boolean } = {}): Promise<{ fixture: DeliveryFixture; root: string }> {
   const root = await mkdtemp(join(tmpdir(), 'squidship-file-channel-'));
   const fixture = await startDeliveryFixture({
     config: createTestConfig({ delivery: { maxAttempts: 50 } }),
     extraChannels: [createFileChannel({ root })],
   });
-  await fixture.startWorker();
+  if (options.worker !== false) await fixture.startWorker();
   return { fixture, root };
 }
 
@@ -75,5 +76,28 @@ describe('a channel that fires on run.running', () => {
     expect((await fixture.server.request('GET', `/v1/runs/${runId}`)).body).toMatchObject({ status: 'running', export_count: 0 });
     const completed = await fixture.completeRun(runId);
     expect(completed.body).toMatchObject({ status: 'done', done_reason: 'tasks_done' });
+  });
+});
+
+describe('a job whose channel is no longer registered', () => {
+  it('fails at once, saying so', async () => {
+    const { fixture, root } = await startFileFixture({ worker: false });
+    try {
+      await mkdir(join(root, 'out'));
+      // A worker of a server that has the S3 channel only.
+      await fixture.startWorker({ channels: createTestChannels(fixture.config, fixture.s3Defaults) });
+      const squidId = await fixture.createSquid();
+      expect((await fixture.server.request('POST', `/v1/delivery?squid=${squidId}`, { file_fields: { folder: 'out', is_active: true } })).status).toBe(201);
+      const runId = await fixture.startRun(squidId);
+      expect((await fixture.completeRun(runId)).status).toBe(200);
+      expect(await fixture.waitForRunFinished(runId)).toMatchObject({ done_reason: 'export_failed' });
+      const [job] = (await fixture.server.request('GET', `/v1/runs/${runId}/deliveries`)).body.data as JobJson[];
+      expect(job).toMatchObject({ kind: 'file', status: 'failed', attempts: 1 });
+      expect(job!.last_error).toMatchObject({ code: 'DeliveryChannelNotAvailable', retryable: false });
+      expect(job!.last_error.message).toContain('"file"');
+    } finally {
+      await fixture.close();
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

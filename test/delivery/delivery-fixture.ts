@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { DeliveryChannel } from '../../src/channels/channel.js';
+import type { ChannelRegistry } from '../../src/channels/registry.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { systemClock, type Clock } from '../../src/domain/clock.js';
 import type { S3Defaults } from '../../src/channels/s3/s3-defaults.js';
@@ -53,6 +54,8 @@ export interface WorkerOptions {
   clock?: Clock;
   config?: Config;
   s3Defaults?: S3Defaults;
+  /** The worker's channels; default: those of the server. */
+  channels?: ChannelRegistry;
 }
 
 export interface DeliveryFixture {
@@ -122,7 +125,7 @@ export async function startDeliveryFixture(options: DeliveryFixtureOptions = {})
         store: server.store,
         clock: workerOptions.clock ?? systemClock,
         config: workerOptions.config ?? config,
-        channels: createTestChannels(workerOptions.config ?? config, workerOptions.s3Defaults ?? s3Defaults, options.extraChannels),
+        channels: workerOptions.channels ?? createTestChannels(workerOptions.config ?? config, workerOptions.s3Defaults ?? s3Defaults, options.extraChannels),
         workerId: workerOptions.workerId ?? `test-worker-${workers.length + 1}`,
         logger,
       });
