@@ -2,7 +2,7 @@
 // stage of a delivery on its own (store read, read + CSV encode, upload of ready bytes, the whole
 // delivery) and samples this process's memory, so a slow or fat stage shows by itself.
 // Usage: npx tsx bench/export-profile.ts [--rows N] [--phases read,upload,deliver,aws] [--batch-rows N]
-// (read + encode always runs, with --batch-rows rows per store read; deliverRun uses the default).
+// (read + encode always runs, with --batch-rows rows per store read; deliverJob uses the default).
 // The filled store is kept in $TMPDIR/squidship-export-profile/<rows>.db and reused (--fresh
 // rebuilds it). Not part of npm test; nothing is asserted.
 import { createHash, randomBytes } from 'node:crypto';
@@ -14,11 +14,14 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import type { Run, Squid } from '../src/domain/types.js';
-import { deliverRun } from '../src/delivery/deliver-run.js';
+import pino from 'pino';
+import { createChannelRegistry } from '../src/channels/registry.js';
+import { createS3Channel } from '../src/channels/s3/s3-channel.js';
+import { deliverJob } from '../src/delivery/deliver-job.js';
 import { openExport, toByteStream } from '../src/export/pipeline.js';
-import { startEmbeddedS3 } from '../src/s3/embedded-server.js';
-import type { S3Target } from '../src/s3/s3-target.js';
-import { uploadObject } from '../src/s3/upload.js';
+import { startEmbeddedS3 } from '../src/channels/s3/embedded-server.js';
+import type { S3Target } from '../src/channels/s3/s3-target.js';
+import { uploadObject } from '../src/channels/s3/upload.js';
 import { createSecretBox } from '../src/storage/secret-box.js';
 import { createSqliteStore } from '../src/storage/sqlite/create-sqlite-store.js';
 import type { Store } from '../src/storage/store.js';
@@ -28,6 +31,12 @@ import { createRowGenerator } from './lib/row-generator.js';
 const MIB = 1024 * 1024;
 const BUCKET = 'my-bucket';
 const S3_SETTINGS = { partSizeBytes: 8 * MIB, queueSize: 4, requestTimeoutMs: 120_000 };
+
+/** The S3 channel as main.ts registers it, its default endpoint the profile's s3rver. */
+function profileChannels(endpoint: string) {
+  const defaults = { endpoint, region: 'us-east-1', forcePathStyle: true };
+  return createChannelRegistry([createS3Channel({ defaults, settings: { ...S3_SETTINGS, probeTimeoutMs: 10_000 } })]);
+}
 
 const { values } = parseArgs({
   options: {
@@ -188,9 +197,9 @@ async function main(): Promise<void> {
       );
     }
     if (phases.has('deliver')) {
-      const delivery = { id: 'd', runId: run.id, objectKey: 'profile/run.csv', config: { bucket: BUCKET, targetPath: 'profile', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true } };
-      await measure('deliverRun', () => csvBytes, () =>
-        deliverRun({ store, delivery: delivery as never, s3Defaults: { endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true }, s3: S3_SETTINGS }),
+      const delivery = { id: 'd', runId: run.id, kind: 's3', event: 'file', target: 'profile/run.csv', config: { bucket: BUCKET, targetPath: 'profile', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true } };
+      await measure('deliverJob', () => csvBytes, () =>
+        deliverJob({ store, channels: profileChannels(s3.endpoint), delivery: delivery as never, clock: Date.now, logger: pino({ level: 'silent' }), signal: new AbortController().signal, nativeEncoders: true }),
       );
     }
     if (phases.has('aws') && isAwsCliInstalled()) {

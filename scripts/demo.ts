@@ -7,7 +7,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { readObject } from '../src/s3/list-objects.js';
+import { readObject } from '../src/channels/s3/list-objects.js';
 import { startSquidship, type RunningSquidship } from '../src/main.js';
 
 const ROWS = 1000;

@@ -1,4 +1,4 @@
-// Composition root: config -> store -> S3 -> worker + HTTP. The only place (with test helpers)
+// Composition root: config -> store -> channels -> worker + HTTP. The only place (with test helpers)
 // that builds concrete pieces. Signals are the CLI's (`squidship serve`).
 import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
@@ -12,10 +12,12 @@ import { createLoggerOptions } from './api/logging.js';
 import { loadConfig, type Config } from './config/config.js';
 import { loadSecretKey } from './config/secret-key-file.js';
 import { systemClock } from './domain/clock.js';
-import type { S3Defaults } from './domain/s3-defaults.js';
+import { createChannelRegistry } from './channels/registry.js';
+import { createS3Channel } from './channels/s3/s3-channel.js';
+import type { S3Defaults } from './channels/s3/s3-defaults.js';
 import { createDeliveryWorker } from './delivery/worker.js';
 import { getCsvAddonLoadError, loadCsvAddon } from './export/formats/csv/native-csv-records.js';
-import { startEmbeddedS3 } from './s3/embedded-server.js';
+import { startEmbeddedS3 } from './channels/s3/embedded-server.js';
 import { createStore } from './storage/create-store.js';
 import { createSecretBox } from './storage/secret-box.js';
 import type { Store } from './storage/store.js';
@@ -60,18 +62,20 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
     await store.discardIngestsOpenedBefore(clock() - STALE_INGEST_MS);
 
     const s3Defaults = await startS3Defaults(config, options.role, stack);
+    // The delivery channels: a new one is one more entry here.
+    const channels = createChannelRegistry([createS3Channel({ defaults: s3Defaults, settings: config.s3 })]);
     const deps: AppDeps = {
       store,
       config,
       clock,
-      s3Defaults,
+      channels,
       urlSigningKey: createHmac('sha256', secretKey).update('squidship download urls').digest(),
       publicUrl: config.publicUrl ?? `http://${config.host}:${config.port}`,
     };
 
     if (options.role !== 'api') {
       const worker = createDeliveryWorker({
-        store, clock, config, s3Defaults, logger,
+        store, clock, config, channels, logger,
         workerId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
       });
       await worker.start();

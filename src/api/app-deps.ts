@@ -1,14 +1,15 @@
 // What the HTTP app needs, built by main.ts (or a test helper) and passed to buildApp.
+import type { ChannelRegistry } from '../channels/registry.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../domain/clock.js';
-import type { S3Defaults } from '../domain/s3-defaults.js';
 import type { Store } from '../storage/store.js';
 
 export interface AppDeps {
   store: Store;
   config: Config;
   clock: Clock;
-  s3Defaults: S3Defaults;
+  /** The delivery channels: configure, test routes, squid views and history dispatch on it. */
+  channels: ChannelRegistry;
   /** HMAC-SHA256 key that signs download URLs (derived from the secret key). */
   urlSigningKey: Buffer;
   /** The base URL of this server as clients reach it, for signed download URLs. */

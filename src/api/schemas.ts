@@ -1,5 +1,6 @@
 // JSON schemas shared by the routes: they validate requests and generate the OpenAPI document.
 // Response schemas keep `additionalProperties: true` so that serialisation never drops a field.
+import type { ChannelRegistry } from '../channels/registry.js';
 import { errorBodySchema } from './errors.js';
 
 export const HEX_ID_PATTERN = '^[0-9a-fA-F]{32}$';
@@ -63,25 +64,20 @@ export const runSchema = {
   },
 } as const;
 
-const s3FieldsSchema = {
-  type: ['object', 'null'],
-  additionalProperties: true,
-  description: 'S3 delivery settings; `aws_access_key` and `aws_secret_key` are masked but for their last 4 characters.',
-  properties: {
-    bucket: { type: 'string' },
-    is_active: { type: 'boolean' },
-    target_path: { type: 'string' },
-    aws_access_key: nullableString,
-    aws_secret_key: nullableString,
-    region: nullableString,
-    endpoint: nullableString,
-    force_path_style: nullableBoolean,
-  },
-} as const;
-
 const unconfiguredChannel = { type: ['object', 'null'], additionalProperties: true, description: 'null: not configured (not supported by Squidship).' } as const;
 
-export const squidSchema = {
+/** Lobstr's `*_fields` keys that no channel of Squidship fills yet (null unless registered). */
+export const LOBSTR_UNBUILT_FIELDS = ['webhook_fields', 'ftp_fields', 'google_sheet_fields', 'slack_fields'];
+
+/** The squid view's schema: the registered channels' `*_fields` first, then Lobstr's others. */
+export function createSquidSchema(channels: ChannelRegistry) {
+  const fields: Record<string, unknown> = {};
+  for (const channel of channels.list) fields[channel.fieldsKey] = { type: ['object', 'null'], additionalProperties: true, ...channel.fieldsSchema };
+  for (const key of LOBSTR_UNBUILT_FIELDS) fields[key] ??= unconfiguredChannel;
+  return { ...squidBaseSchema, properties: { ...squidBaseSchema.properties, ...fields } };
+}
+
+const squidBaseSchema = {
   type: 'object',
   additionalProperties: true,
   properties: {
@@ -108,11 +104,6 @@ export const squidSchema = {
     last_run_at: nullableString,
     last_run_done_reason: nullableString,
     total_runs: { type: 'integer' },
-    s3_fields: s3FieldsSchema,
-    webhook_fields: unconfiguredChannel,
-    ftp_fields: unconfiguredChannel,
-    google_sheet_fields: unconfiguredChannel,
-    slack_fields: unconfiguredChannel,
   },
 } as const;
 

@@ -1,8 +1,10 @@
 // Domain objects -> Lobstr's JSON shapes (snake_case, ISO timestamps with `Z`, 32-hex ids).
 import { createHash } from 'node:crypto';
+import type { ChannelRegistry } from '../channels/registry.js';
 import { BUILT_IN_CRAWLER, type Crawler } from '../domain/crawlers.js';
 import type { Destination, DoneReason, ResultRow, Run, RunStatus, Squid } from '../domain/types.js';
 import type { LastRunSummary } from '../storage/store.js';
+import { LOBSTR_UNBUILT_FIELDS } from './schemas.js';
 
 export function renderTime(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
@@ -107,26 +109,15 @@ export function serializeResult(row: ResultRow): Record<string, unknown> {
   };
 }
 
-/** All but the last 4 characters become `*`, so a leaked read does not leak the key. */
-export function maskSecret(value: string | null): string | null {
-  if (value === null) return null;
-  const keep = Math.min(4, value.length);
-  return '*'.repeat(value.length - keep) + value.slice(value.length - keep);
-}
-
-export function serializeS3Fields(destination: Destination | undefined) {
-  if (destination === undefined) return null;
-  const config = destination.config;
-  return {
-    bucket: config.bucket,
-    is_active: destination.isActive,
-    target_path: config.targetPath,
-    aws_access_key: maskSecret(config.accessKeyId),
-    aws_secret_key: maskSecret(config.secretAccessKey),
-    region: config.region,
-    endpoint: config.endpoint,
-    force_path_style: config.forcePathStyle,
-  };
+/** Every registered channel's `<fieldsKey>` (first, in registry order), then Lobstr's others. */
+export function serializeChannelFields(channels: ChannelRegistry, destinations: readonly Destination[]): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const channel of channels.list) {
+    const destination = destinations.find((candidate) => candidate.kind === channel.kind);
+    fields[channel.fieldsKey] = destination === undefined ? null : channel.serializeFields(destination.config, destination.isActive);
+  }
+  for (const key of LOBSTR_UNBUILT_FIELDS) if (!(key in fields)) fields[key] = null;
+  return fields;
 }
 
 export function serializeCrawler(crawler: Crawler) {
@@ -153,7 +144,7 @@ export interface SquidView {
   destinations: Destination[];
 }
 
-export function serializeSquid(view: SquidView) {
+export function serializeSquid(view: SquidView, channels: ChannelRegistry) {
   const { squid, lastRun } = view;
   const crawlerName = squid.crawlerId === BUILT_IN_CRAWLER.id ? BUILT_IN_CRAWLER.name : null;
   return {
@@ -180,10 +171,6 @@ export function serializeSquid(view: SquidView) {
     last_run_at: renderTime(lastRun?.startedAtMs ?? null),
     last_run_done_reason: lastRun?.doneReason ?? null,
     total_runs: view.totalRuns,
-    s3_fields: serializeS3Fields(view.destinations.find((destination) => destination.kind === 's3')),
-    webhook_fields: null,
-    ftp_fields: null,
-    google_sheet_fields: null,
-    slack_fields: null,
+    ...serializeChannelFields(channels, view.destinations),
   };
 }

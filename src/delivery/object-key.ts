@@ -21,8 +21,8 @@ export function renderExportFileName(squidName: string, endedAtMs: number, runId
   return `${slug}_${stamp}_${runId.slice(0, 8)}`;
 }
 
-/** `<target_path>/<file>.csv`, or `<file>.csv` at the bucket root when target_path is "". */
-export function renderObjectKey(targetPath: string, exportFileName: string, extension = 'csv'): string {
+/** `<target_path>/<file>.<extension>`, or `<file>.<extension>` at the bucket root when target_path is "". */
+export function renderObjectKey(targetPath: string, exportFileName: string, extension: string): string {
   const file = `${exportFileName}.${extension}`;
   return targetPath === '' ? file : `${targetPath}/${file}`;
 }

@@ -1,16 +1,14 @@
-// Which deliveries a finished run gets: one per active destination of its squid that
-// Squidship can deliver to (S3 today), each with its object key fixed now.
+// Which jobs an event of a run makes: one per active destination whose channel is registered
+// and fires on the event, each with its target fixed now (see DeliveryChannel.planTarget).
+import type { ChannelRegistry } from '../channels/registry.js';
 import type { PlanDeliveries } from '../storage/store.js';
-import { renderObjectKey } from './object-key.js';
 
-export const planDeliveries: PlanDeliveries = (run, _squid, activeDestinations) => {
-  if (run.exportFileName === null) throw new Error(`run ${run.id} has no export file name`);
-  const fileName = run.exportFileName;
-  return activeDestinations
-    .filter((destination) => destination.isActive && destination.kind === 's3')
-    .map((destination) => ({
-      kind: destination.kind,
-      config: destination.config,
-      objectKey: renderObjectKey(destination.config.targetPath, fileName),
-    }));
-};
+export function planJobsFor(channels: ChannelRegistry, event: string): PlanDeliveries {
+  return (run, squid, activeDestinations) =>
+    activeDestinations.flatMap((destination) => {
+      const channel = channels.find(destination.kind);
+      if (!destination.isActive || channel === undefined || !channel.events(destination.config).includes(event)) return [];
+      const target = channel.planTarget(destination.config, run, squid, event);
+      return [{ kind: destination.kind, event, config: destination.config, target }];
+    });
+}

@@ -1,21 +1,22 @@
-// One claimed delivery, start to end: upload under a renewed lease, then record the outcome
+// One claimed delivery, start to end: the channel delivers under a renewed lease, then record the outcome
 // with finishAttempt (which only writes while this worker holds the lease). A lost lease
 // records nothing; a shutdown gives the lease back without counting a failure.
 import type { Logger } from 'pino';
+import { DeliveryFailure } from '../channels/channel.js';
+import type { ChannelRegistry } from '../channels/registry.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../domain/clock.js';
-import type { S3Defaults } from '../domain/s3-defaults.js';
 import type { Delivery, DeliveryError } from '../domain/types.js';
 import type { AttemptResult, Store } from '../storage/store.js';
 import { computeBackoffMs } from './backoff.js';
-import { DeliveryFailure, deliverRun } from './deliver-run.js';
+import { deliverJob } from './deliver-job.js';
 import { startLeaseRenewal } from './lease-renewal.js';
 
 export interface AttemptDeps {
   store: Store;
   clock: Clock;
   config: Config;
-  s3Defaults: S3Defaults;
+  channels: ChannelRegistry;
   workerId: string;
   logger: Logger;
   /** The jitter source for backoff; tests may fix it. Default Math.random. */
@@ -38,7 +39,9 @@ export function interruptAttempt(control: AttemptControl, reason: InterruptReaso
 export async function runAttempt(deps: AttemptDeps, delivery: Delivery, control: AttemptControl): Promise<void> {
   const { store, clock, workerId } = deps;
   const log = deps.logger.child({ deliveryId: delivery.id, runId: delivery.runId, attempt: delivery.attempts });
-  log.info({ bucket: delivery.config.bucket, key: delivery.objectKey }, 'delivery.attempt.started');
+  const channel = deps.channels.find(delivery.kind);
+  const target = channel?.describeForLog(delivery.config, delivery.target) ?? { kind: delivery.kind };
+  log.info({ ...target, event: delivery.event }, 'delivery.attempt.started');
   const renewal = startLeaseRenewal({
     store,
     clock,
@@ -50,15 +53,8 @@ export async function runAttempt(deps: AttemptDeps, delivery: Delivery, control:
   });
   let result: AttemptResult;
   try {
-    const delivered = await deliverRun({
-      store,
-      delivery,
-      s3Defaults: deps.s3Defaults,
-      s3: deps.config.s3,
-      nativeEncoders: deps.config.nativeCsv,
-      signal: control.controller.signal,
-    });
-    result = { nowMs: clock(), outcome: 'succeeded', rows: delivered.rows, bytes: delivered.bytes, etag: delivered.etag };
+    const delivered = await deliverJob({ store, channels: deps.channels, delivery, clock, logger: log, signal: control.controller.signal, nativeEncoders: deps.config.nativeCsv });
+    result = { nowMs: clock(), outcome: 'succeeded', rows: delivered.rows, bytes: delivered.bytes, etag: delivered.etag ?? undefined };
   } catch (thrown) {
     if (control.reason === 'lease_lost') {
       log.warn('delivery.lease.lost');
@@ -102,7 +98,7 @@ function decideFailure(deps: AttemptDeps, delivery: Delivery, error: DeliveryErr
 
 function toDeliveryError(thrown: unknown): DeliveryError {
   if (thrown instanceof DeliveryFailure) return thrown.error;
-  // Not from S3 (deliverRun classifies those): a store or export failure, worth another try.
+  // Not from the channel (deliverJob has it classify those): a store failure, worth another try.
   const message = thrown instanceof Error ? thrown.message : String(thrown);
   return { code: 'InternalError', message, hint: null, statusCode: null, retryable: true };
 }

@@ -75,27 +75,23 @@ export interface NewResultRow {
   scrapingTimeMs: number;
 }
 
-/** The delivery channels Lobstr documents. Squidship implements `s3`. */
-export type DestinationKind = 's3' | 'webhook' | 'ftp' | 'google_sheet' | 'email';
+/**
+ * A channel's name (`s3`), checked against the channel registry where a destination is
+ * configured; a job of a kind no longer registered fails, explained.
+ */
+export type DestinationKind = string;
 
-/** S3 destination settings; secrets are plaintext here and encrypted only inside the store. */
-export interface S3DestinationConfig {
-  bucket: string;
-  /** Normalised: no leading or trailing slash, no `//`; "" is the bucket root. */
-  targetPath: string;
-  accessKeyId: string | null;
-  secretAccessKey: string | null;
-  /** Squidship extensions; null means the server-wide default. */
-  region: string | null;
-  endpoint: string | null;
-  forcePathStyle: boolean | null;
-}
+/**
+ * A destination's settings: the channel's own JSON-able object, typed inside the channel and
+ * opaque to the rest. Plaintext here; the store seals it (secrets included) at rest.
+ */
+export type DestinationConfig = unknown;
 
 export interface Destination {
   squidId: HexId;
   kind: DestinationKind;
   isActive: boolean;
-  config: S3DestinationConfig;
+  config: DestinationConfig;
   updatedAtMs: number;
 }
 
@@ -107,13 +103,15 @@ export interface Delivery {
   squidId: HexId;
   accountId: HexId;
   kind: DestinationKind;
-  /** 1 for the delivery made when the run completed; +1 for each re-delivery. */
+  /** What made the job: `file` (the run ended with its export file), `run.running`... */
+  event: string;
+  /** 1 for the delivery made when the run completed (or started); +1 for each re-delivery. */
   round: number;
   status: DeliveryStatus;
   /** The destination as it was when the delivery was enqueued (secrets decrypted). */
-  config: S3DestinationConfig;
-  /** Fixed at enqueue: every attempt writes the same object. */
-  objectKey: string;
+  config: DestinationConfig;
+  /** Where the channel writes (S3: the object key), fixed at enqueue: every attempt writes the same one. null: nowhere in particular. */
+  target: string | null;
   attempts: number;
   nextAttemptAtMs: number;
   lockedBy: string | null;
@@ -144,6 +142,6 @@ export interface DeliveryAttempt {
   error: DeliveryError | null;
   rows: number | null;
   bytes: number | null;
-  objectKey: string;
+  target: string | null;
   etag: string | null;
 }

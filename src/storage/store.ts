@@ -7,13 +7,13 @@ import type {
   DeliveryAttempt,
   DeliveryError,
   Destination,
+  DestinationConfig,
   DestinationKind,
   DoneReason,
   HexId,
   NewResultRow,
   ResultRow,
   Run,
-  S3DestinationConfig,
   Squid,
 } from '../domain/types.js';
 
@@ -42,14 +42,16 @@ export interface SquidPatch {
   concurrency?: number;
 }
 
-/** A delivery the caller plans inside completeRun / enqueueRedelivery's transaction. */
+/** A delivery job the caller plans inside startRun / completeRun / enqueueRedelivery's transaction. */
 export interface NewDelivery {
   kind: DestinationKind;
-  config: S3DestinationConfig;
-  objectKey: string;
+  /** 'file' jobs hold a finished run in `uploading` until they end; other events never do. */
+  event: string;
+  config: DestinationConfig;
+  target: string | null;
 }
 
-/** Plans the deliveries of a finished run from its squid's active destinations. */
+/** Plans a run's delivery jobs from its squid's active destinations (pure; no I/O). */
 export type PlanDeliveries = (run: Run, squid: Squid, activeDestinations: Destination[]) => NewDelivery[];
 
 export interface CompleteRunInput {
@@ -178,11 +180,16 @@ export interface Store {
   getSquidSummary(accountId: HexId, squidId: HexId): Promise<SquidSummary | null>;
 
   // Destinations: one per (squid, kind); a put replaces it.
-  putDestination(squidId: HexId, kind: DestinationKind, isActive: boolean, config: S3DestinationConfig, nowMs: number): Promise<Destination>;
+  putDestination(squidId: HexId, kind: DestinationKind, isActive: boolean, config: DestinationConfig, nowMs: number): Promise<Destination>;
   listDestinations(squidId: HexId): Promise<Destination[]>;
 
   // Runs. A squid has at most one active (pending, running or paused) run: AppError RunInProgress.
-  startRun(input: { accountId: HexId; squidId: HexId; nowMs: number }): Promise<Run>;
+  /**
+   * `plan`, when given, is called with the new run inside the same transaction; its jobs (the
+   * channels that fire on `run.running`) are enqueued there, as round 1, and wake workers after
+   * commit.
+   */
+  startRun(input: { accountId: HexId; squidId: HexId; nowMs: number }, plan?: PlanDeliveries): Promise<Run>;
   getRun(accountId: HexId, runId: HexId): Promise<Run | null>;
   getRunById(runId: HexId): Promise<Run | null>;
   /** Newest first. */
@@ -223,13 +230,13 @@ export interface Store {
   // Run completion and deliveries.
   /**
    * In one transaction: the run (must be running: else AppError RunNotRunning 409) ends with
-   * `reason`; one delivery is enqueued per planned destination; the run becomes `uploading` when
-   * there are deliveries, else `done` (or `aborted`). Wakes workers after commit.
+   * `reason`; the planned jobs are enqueued; the run becomes `uploading` when there are `file`
+   * jobs, else `done` (or `aborted`). Wakes workers after commit.
    */
   completeRun(input: CompleteRunInput, plan: PlanDeliveries): Promise<{ run: Run; deliveries: Delivery[] }>;
   /**
-   * A new round of deliveries for a finished run (AppError RunNotFinished 409 if it is not;
-   * DeliveryInProgress 409 if a delivery of it is pending or running). The run shows
+   * A new round of `file` jobs for a finished run (AppError RunNotFinished 409 if it is not;
+   * DeliveryInProgress 409 if a `file` job of it is pending or running). The run shows
    * `uploading` again until the round finishes.
    */
   enqueueRedelivery(accountId: HexId, runId: HexId, nowMs: number, plan: PlanDeliveries): Promise<Delivery[]>;
@@ -243,7 +250,7 @@ export interface Store {
   renewLease(deliveryId: HexId, workerId: string, lockedUntilMs: number): Promise<boolean>;
   /**
    * Ends the current attempt, only if `workerId` still holds the lease (else false and nothing
-   * is written). When the last delivery of the run's current round is over, the run is
+   * is written). When the last `file` job of the run's current round is over, the run is
    * finalised in the same transaction: status done (or aborted), export fields, done_reason
    * export_failed / export_fix.
    */

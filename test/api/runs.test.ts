@@ -133,7 +133,7 @@ describe('runs', () => {
     expect(completed.body).toMatchObject({ status: 'uploading', is_done: false, done_reason: 'tasks_done' });
     const deliveries = await server.store.listRunDeliveries(server.account.id, run.id);
     expect(deliveries).toHaveLength(1);
-    expect(deliveries[0]!.objectKey).toMatch(new RegExp(`^exports/runs_\\d{8}_\\d{4}_${run.id.slice(0, 8)}\\.csv$`));
+    expect(deliveries[0]!.target).toMatch(new RegExp(`^exports/runs_\\d{8}_\\d{4}_${run.id.slice(0, 8)}\\.csv$`));
   });
 
   it("answers another account's run exactly like an unknown one", async () => {

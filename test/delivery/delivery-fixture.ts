@@ -5,15 +5,17 @@
 import { tmpdir } from 'node:os';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import type { DeliveryChannel } from '../../src/channels/channel.js';
+import type { ChannelRegistry } from '../../src/channels/registry.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { systemClock, type Clock } from '../../src/domain/clock.js';
-import type { S3Defaults } from '../../src/domain/s3-defaults.js';
+import type { S3Defaults } from '../../src/channels/s3/s3-defaults.js';
 import { createDeliveryWorker, type DeliveryWorker } from '../../src/delivery/worker.js';
-import { listObjectKeys, listOpenMultipartUploads, readObject, type StoredObject } from '../../src/s3/list-objects.js';
+import { listObjectKeys, listOpenMultipartUploads, readObject, type StoredObject } from '../../src/channels/s3/list-objects.js';
 import type { Store } from '../../src/storage/store.js';
 import { startS3FaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy.js';
 import { S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, s3TargetFor, startS3rver, TEST_BUCKET, type TestS3rver } from '../helpers/s3rver.js';
-import { startTestServer, type TestResponse, type TestServer } from '../helpers/test-server.js';
+import { createTestChannels, startTestServer, type TestResponse, type TestServer } from '../helpers/test-server.js';
 import { pollUntil } from '../helpers/poll-until.js';
 
 export const MIB = 1024 * 1024;
@@ -53,6 +55,8 @@ export interface WorkerOptions {
   clock?: Clock;
   config?: Config;
   s3Defaults?: S3Defaults;
+  /** The worker's channels; default: those of the server. */
+  channels?: ChannelRegistry;
 }
 
 export interface DeliveryFixture {
@@ -81,12 +85,19 @@ export interface DeliveryFixture {
   close(): Promise<void>;
 }
 
-export async function startDeliveryFixture(options: { store?: Store; config?: Config } = {}): Promise<DeliveryFixture> {
+export interface DeliveryFixtureOptions {
+  store?: Store;
+  config?: Config;
+  /** Channels registered after S3's, on the server and the workers. */
+  extraChannels?: readonly DeliveryChannel[];
+}
+
+export async function startDeliveryFixture(options: DeliveryFixtureOptions = {}): Promise<DeliveryFixture> {
   const config = options.config ?? createTestConfig();
   const s3 = await startS3rver();
   const proxy = await startS3FaultProxy(s3.endpoint);
   const s3Defaults: S3Defaults = { endpoint: proxy.endpoint, region: 'us-east-1', forcePathStyle: true };
-  const server = await startTestServer({ store: options.store, config, s3Defaults });
+  const server = await startTestServer({ store: options.store, config, s3Defaults, extraChannels: options.extraChannels });
   const logs: LogLine[] = [];
   const logger = pino({ level: 'debug' }, new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -115,7 +126,7 @@ export async function startDeliveryFixture(options: { store?: Store; config?: Co
         store: server.store,
         clock: workerOptions.clock ?? systemClock,
         config: workerOptions.config ?? config,
-        s3Defaults: workerOptions.s3Defaults ?? s3Defaults,
+        channels: workerOptions.channels ?? createTestChannels(workerOptions.config ?? config, workerOptions.s3Defaults ?? s3Defaults, options.extraChannels),
         workerId: workerOptions.workerId ?? `test-worker-${workers.length + 1}`,
         logger,
       });

@@ -81,7 +81,7 @@ for (const dialect of dialects) describe(`delivery worker lifecycle [${dialect}]
     expect(run).toMatchObject({ status: 'done', done_reason: 'tasks_done', export_done: true });
     const [delivered] = await deliveriesOf(f, runId);
     const expected = 'i,payload\r\n' + rows.map((row) => `${row.i},${payload}\r\n`).join('');
-    expect((await f.readObject(delivered!.objectKey)).equals(Buffer.from(expected))).toBe(true);
+    expect((await f.readObject(delivered!.target!)).equals(Buffer.from(expected))).toBe(true);
     expect(delivered!.attemptList.filter((attempt) => attempt.outcome === 'succeeded')).toHaveLength(1);
     expect(delivered!.attemptList.at(-1)?.workerId).toBe('worker-b');
   });
@@ -102,7 +102,7 @@ for (const dialect of dialects) describe(`delivery worker lifecycle [${dialect}]
       ['dead-worker', 'lease_expired'],
       ['survivor', 'succeeded'],
     ]);
-    expect((await f.readObject(delivery!.objectKey)).toString('utf8')).toBe('a\r\n1\r\n');
+    expect((await f.readObject(delivery!.target!)).toString('utf8')).toBe('a\r\n1\r\n');
   });
 
   it('a stalled worker whose lease was taken over aborts and records nothing', async () => {
@@ -132,7 +132,7 @@ for (const dialect of dialects) describe(`delivery worker lifecycle [${dialect}]
     ]);
     expect(f.logs.some((line) => line.workerId === 'stalled' && line.msg === 'delivery.attempt.failed')).toBe(false);
     await pollUntil(() => held.held === 0, { timeoutMs: 10_000, what: 'its held request to be cancelled' });
-    expect((await f.readObject(delivery!.objectKey)).toString('utf8')).toBe('a\r\nonly once\r\n');
+    expect((await f.readObject(delivery!.target!)).toString('utf8')).toBe('a\r\nonly once\r\n');
   });
 
   it('start and stop are safe to call twice; a stopped worker stays stopped', async () => {

@@ -3,9 +3,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { S3DestinationConfig } from '../../src/domain/types.js';
-import { startEmbeddedS3 } from '../../src/s3/embedded-server.js';
-import type { S3Target } from '../../src/s3/s3-target.js';
+import type { S3DestinationConfig } from '../../src/channels/s3/s3-config.js';
+import { startEmbeddedS3 } from '../../src/channels/s3/embedded-server.js';
+import type { S3Target } from '../../src/channels/s3/s3-target.js';
 
 export const TEST_BUCKET = 'test-bucket';
 /** s3rver's own dummy key pair; the embedded server accepts any key, these are the canonical ones. */

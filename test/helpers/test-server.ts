@@ -9,7 +9,10 @@ import { buildApp } from '../../src/api/app.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { readTestEnv } from './test-env.js';
 import { systemClock, type Clock } from '../../src/domain/clock.js';
-import type { S3Defaults } from '../../src/domain/s3-defaults.js';
+import type { DeliveryChannel } from '../../src/channels/channel.js';
+import { createChannelRegistry, type ChannelRegistry } from '../../src/channels/registry.js';
+import { createS3Channel } from '../../src/channels/s3/s3-channel.js';
+import type { S3Defaults } from '../../src/channels/s3/s3-defaults.js';
 import type { Account } from '../../src/domain/types.js';
 import type { Store } from '../../src/storage/store.js';
 import { createTempSqliteStore } from './temp-store.js';
@@ -19,6 +22,8 @@ export interface TestServerOptions {
   store?: Store;
   config?: Partial<Config>;
   s3Defaults?: S3Defaults;
+  /** Channels registered after S3's (the test-only file channel). */
+  extraChannels?: readonly DeliveryChannel[];
   clock?: Clock;
   /** Fastify logger options (e.g. `{ level: 'info', stream }`); default: no logs. */
   logger?: FastifyServerOptions['logger'] | boolean;
@@ -48,6 +53,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** The channels main.ts registers (S3, with `config.s3`), then `extra`. */
+export function createTestChannels(config: Config, s3Defaults?: S3Defaults, extra: readonly DeliveryChannel[] = []): ChannelRegistry {
+  const defaults = s3Defaults ?? { endpoint: config.s3.endpoint, region: config.s3.region, forcePathStyle: config.s3.forcePathStyle };
+  return createChannelRegistry([createS3Channel({ defaults, settings: config.s3 }), ...extra]);
+}
+
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const temp = options.store ? null : await createTempSqliteStore();
   const store = options.store ?? temp!.store;
@@ -57,7 +68,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     store,
     config,
     clock,
-    s3Defaults: options.s3Defaults ?? { endpoint: config.s3.endpoint, region: config.s3.region, forcePathStyle: config.s3.forcePathStyle },
+    channels: createTestChannels(config, options.s3Defaults, options.extraChannels),
     urlSigningKey: randomBytes(32),
     publicUrl: 'http://127.0.0.1',
   };

@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listObjectKeys, readObject } from '../../src/s3/list-objects.js';
+import { listObjectKeys, readObject } from '../../src/channels/s3/list-objects.js';
 import { startS3FaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy.js';
 import { s3TargetFor, startS3rver, TEST_BUCKET, type TestS3rver } from '../helpers/s3rver.js';
 import {

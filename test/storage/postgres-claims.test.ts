@@ -10,7 +10,7 @@ import { CRAWLER_ID, pushRows, readRawTables, readRun, s3Config, toRows } from '
 import { pollUntil } from '../helpers/poll-until.js';
 
 const plan: PlanDeliveries = (run, _squid, destinations) =>
-  destinations.map((destination) => ({ kind: destination.kind, config: destination.config, objectKey: `${run.exportFileName}.csv` }));
+  destinations.map((destination) => ({ kind: destination.kind, event: 'file', config: destination.config, target: `${run.exportFileName}.csv` }));
 
 /** Completes one new run of a new squid that has an active S3 destination. */
 async function completeRunWithDelivery(store: Store, accountId: string, name: string): Promise<string> {

@@ -1,6 +1,7 @@
 // Store.getSquidSummary: the squid with its last run, run count and destinations in one read,
 // the same answer as getSquid + getLastRun + listDestinations. Runs on every dialect.
 import { expect, it } from 'vitest';
+import type { S3DestinationConfig } from '../../src/channels/s3/s3-config.js';
 import type { Store } from '../../src/storage/store.js';
 import { describeEachDialect } from '../helpers/temp-store.js';
 import { createAccountWithSquid, s3Config } from './store-fixtures.js';
@@ -50,7 +51,7 @@ describeEachDialect('store: squid summary', (getStore) => {
     const store = getStore();
     const { account, squid } = await createAccountWithSquid(store);
     await store.putDestination(squid.id, 's3', true, s3Config({ bucket: 'now' }), 300);
-    expect((await store.getSquidSummary(account.id, squid.id))?.destinations.map((d) => d.config.bucket)).toEqual(['now']);
+    expect((await store.getSquidSummary(account.id, squid.id))?.destinations.map((d) => (d.config as S3DestinationConfig).bucket)).toEqual(['now']);
     await store.updateSquid(account.id, squid.id, { name: 'renamed' });
     expect((await store.getSquidSummary(account.id, squid.id))?.squid.name).toBe('renamed');
   });

@@ -1,7 +1,10 @@
 // The storage contract, part 2: run completion, the delivery queue with leases (an injected
 // clock: every call takes nowMs), run finalisation and re-delivery. SQLite and PostgreSQL.
 import { expect, it } from 'vitest';
-import { planDeliveries } from '../../src/delivery/plan-deliveries.js';
+import { FILE_EVENT } from '../../src/channels/channel.js';
+import { createChannelRegistry } from '../../src/channels/registry.js';
+import { createS3Channel } from '../../src/channels/s3/s3-channel.js';
+import { planJobsFor } from '../../src/delivery/plan-deliveries.js';
 import type { PlanDeliveries, Store } from '../../src/storage/store.js';
 import { describeEachDialect } from '../helpers/temp-store.js';
 import { ACCESS_KEY, createAccountWithSquid, expectAppError, pushRows, readRawTables, s3Config, SECRET_KEY } from './store-fixtures.js';
@@ -13,7 +16,11 @@ const errorDenied = { code: 'AccessDenied', message: 'denied', hint: 'grant s3:P
 
 /** Plans one delivery per active destination, whatever its kind (two kinds = two deliveries). */
 const planEveryKind: PlanDeliveries = (run, _squid, destinations) =>
-  destinations.map((destination) => ({ kind: destination.kind, config: destination.config, objectKey: `${run.exportFileName}.${destination.kind}` }));
+  destinations.map((destination) => ({ kind: destination.kind, event: FILE_EVENT, config: destination.config, target: `${run.exportFileName}.${destination.kind}` }));
+
+/** Production planning, with the S3 channel registered. */
+const S3_SETTINGS = { partSizeBytes: 5 * 1024 * 1024, queueSize: 1, requestTimeoutMs: 1000, probeTimeoutMs: 1000 };
+const planDeliveries = planJobsFor(createChannelRegistry([createS3Channel({ defaults: { endpoint: null, region: null, forcePathStyle: null }, settings: S3_SETTINGS })]), FILE_EVENT);
 
 async function completedRun(store: Store, options: { destinations?: number; reason?: 'tasks_done' | 'aborted' } = {}) {
   const { account, squid } = await createAccountWithSquid(store);
@@ -53,7 +60,7 @@ describeEachDialect('store contract: run completion and deliveries', (getStore, 
     const { run: uploading, deliveries } = await store.completeRun(input, planDeliveries);
     expect(uploading).toMatchObject({ status: 'uploading', doneReason: 'tasks_done', exportDone: null });
     expect(deliveries).toHaveLength(1);
-    expect(deliveries[0]).toMatchObject({ runId: run.id, squidId: squid.id, accountId: account.id, kind: 's3', round: 1, status: 'pending', config: s3Config(), objectKey: 'exports/acme_20250101_0000_abcdef12.csv', attempts: 0, nextAttemptAtMs: 1000, lockedBy: null, lastError: null, finishedAtMs: null });
+    expect(deliveries[0]).toMatchObject({ runId: run.id, squidId: squid.id, accountId: account.id, kind: 's3', round: 1, status: 'pending', config: s3Config(), target: 'exports/acme_20250101_0000_abcdef12.csv', attempts: 0, nextAttemptAtMs: 1000, lockedBy: null, lastError: null, finishedAtMs: null });
     await pollUntil(() => wakeups > 0, { timeoutMs: 10_000, what: 'a delivery wake-up' });
     await unsubscribe();
     expect(await store.nextDeliveryDueAtMs()).toBe(1000);
@@ -87,7 +94,7 @@ describeEachDialect('store contract: run completion and deliveries', (getStore, 
     const delivery = await store.getDelivery(claimed!.id);
     expect(delivery).toMatchObject({ status: 'succeeded', lockedBy: null, lockedUntilMs: null, finishedAtMs: 3600, attempts: 1 });
     expect(delivery!.attemptList).toEqual([
-      { deliveryId: claimed!.id, number: 1, workerId: 'worker-a', startedAtMs: 2000, endedAtMs: 3600, outcome: 'succeeded', error: null, rows: 1, bytes: 10, objectKey: claimed!.objectKey, etag: '"abc"' },
+      { deliveryId: claimed!.id, number: 1, workerId: 'worker-a', startedAtMs: 2000, endedAtMs: 3600, outcome: 'succeeded', error: null, rows: 1, bytes: 10, target: claimed!.target, etag: '"abc"' },
     ]);
     expect(await store.nextDeliveryDueAtMs()).toBeNull();
     expect(await store.finishAttempt(claimed!.id, 'worker-a', result)).toBe(false);
@@ -142,7 +149,7 @@ describeEachDialect('store contract: run completion and deliveries', (getStore, 
     expect(await store.getDelivery(b!.id)).toMatchObject({ status: 'failed', finishedAtMs: 2200, lastError: errorDenied });
 
     const round2 = await store.enqueueRedelivery(account.id, run.id, 3000, planEveryKind);
-    expect(round2.map((delivery) => [delivery.round, delivery.status, delivery.objectKey])).toEqual([[2, 'pending', deliveries[0]!.objectKey], [2, 'pending', deliveries[1]!.objectKey]]);
+    expect(round2.map((delivery) => [delivery.round, delivery.status, delivery.target])).toEqual([[2, 'pending', deliveries[0]!.target], [2, 'pending', deliveries[1]!.target]]);
     expect(await store.getRunById(run.id)).toMatchObject({ status: 'uploading', doneReason: 'export_failed' });
     await expectAppError(store.enqueueRedelivery(account.id, run.id, 3000, planEveryKind), 'DeliveryInProgress', 409);
     for (const worker of ['worker-c', 'worker-d']) {
@@ -182,5 +189,25 @@ describeEachDialect('store contract: run completion and deliveries', (getStore, 
     expect(delivery).toMatchObject({ round: 1, status: 'pending' });
     await pollUntil(() => wakeups > 0, { timeoutMs: 10_000, what: 'a wake-up for the re-delivery' });
     await unsubscribe();
+  });
+  it('enqueues a run start\'s jobs in the start\'s transaction; they never hold the run in uploading', async () => {
+    const store = getStore();
+    const { account, squid } = await createAccountWithSquid(store);
+    await store.putDestination(squid.id, 'hook', true, { url: 'http://127.0.0.1/' }, 50);
+    const failing: PlanDeliveries = () => {
+      throw new Error('planning failed');
+    };
+    await expect(store.startRun({ accountId: account.id, squidId: squid.id, nowMs: 100 }, failing)).rejects.toThrow('planning failed');
+    expect((await store.getLastRun(squid.id)).totalRuns).toBe(0);
+    const onStart: PlanDeliveries = (run, _squid, destinations) =>
+      destinations.map((destination) => ({ kind: destination.kind, event: 'run.running', config: destination.config, target: null }));
+    const run = await store.startRun({ accountId: account.id, squidId: squid.id, nowMs: 200 }, onStart);
+    const [job] = await store.listRunDeliveries(account.id, run.id);
+    expect(job).toMatchObject({ kind: 'hook', event: 'run.running', round: 1, status: 'pending', target: null, config: { url: 'http://127.0.0.1/' } });
+    const claimed = await store.claimDueDelivery('worker-a', 300, LEASE_MS);
+    await store.finishAttempt(claimed!.id, 'worker-a', { nowMs: 400, outcome: 'succeeded' });
+    expect(await store.getRunById(run.id)).toMatchObject({ status: 'running', exportCount: 0 });
+    const { run: ended, deliveries } = await store.completeRun({ accountId: account.id, runId: run.id, reason: 'tasks_done', nowMs: 500, exportFileName: 'f' }, () => []);
+    expect([ended.status, deliveries]).toEqual(['done', []]);
   });
 });

@@ -253,7 +253,7 @@ describeEachDialect('store contract: migrations and deletion', (getStore, getTem
     await store.putDestination(squid.id, 's3', true, { bucket: 'b', targetPath: '', accessKeyId: null, secretAccessKey: null, region: null, endpoint: null, forcePathStyle: null }, 150);
     const { deliveries } = await store.completeRun(
       { accountId: account.id, runId: run.id, reason: 'tasks_done', nowMs: 200, exportFileName: 'f' },
-      (_run, _squid, destinations) => destinations.map((d) => ({ kind: d.kind, config: d.config, objectKey: 'f.csv' })),
+      (_run, _squid, destinations) => destinations.map((d) => ({ kind: d.kind, event: 'file', config: d.config, target: 'f.csv' })),
     );
     await store.claimDueDelivery('worker-1', 300, 1000);
     expect(await store.deleteSquid(account.id, squid.id)).toBe(true);

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { expect } from 'vitest';
 import { AppError } from '../../src/domain/app-error.js';
-import type { Account, NewResultRow, Run, S3DestinationConfig, Squid } from '../../src/domain/types.js';
+import type { S3DestinationConfig } from '../../src/channels/s3/s3-config.js';
+import type { Account, NewResultRow, Run, Squid } from '../../src/domain/types.js';
 import type { Store } from '../../src/storage/store.js';
 import type { TempStore } from '../helpers/temp-store.js';
 

@@ -1,10 +1,12 @@
 // GET /v1/runs/{id}/deliveries (each delivery of a run with its attempts) and
 // POST /v1/runs/{id}/deliveries (deliver a finished run again): Squidship extensions.
-// Destination secrets never appear here: only the bucket and the object key.
+// Each job shows what its channel tells of its target (S3: the bucket and the object key);
+// destination secrets never appear here.
 import type { FastifyPluginAsync } from 'fastify';
-import { AppError } from '../../domain/app-error.js';
+import type { DeliveryChannel } from '../../channels/channel.js';
+import type { ChannelRegistry } from '../../channels/registry.js';
 import type { DeliveryAttempt, DeliveryError } from '../../domain/types.js';
-import { planDeliveries } from '../../delivery/plan-deliveries.js';
+import { redeliverRun } from '../../delivery/complete-run.js';
 import type { DeliveryWithAttempts } from '../../storage/store.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireAccount } from '../auth.js';
@@ -27,48 +29,53 @@ const deliveryErrorSchema = {
   },
 } as const;
 
-const deliverySchema = {
-  type: 'object',
-  additionalProperties: true,
-  properties: {
-    id: { type: 'string' },
-    object: { type: 'string' },
-    run: { type: 'string' },
-    squid: { type: 'string' },
-    kind: { type: 'string' },
-    round: { type: 'integer' },
-    status: { type: 'string', enum: ['pending', 'running', 'succeeded', 'failed'] },
-    bucket: { type: 'string' },
-    key: { type: 'string' },
-    attempts: { type: 'integer' },
-    next_attempt_at: nullableString,
-    last_error: deliveryErrorSchema,
-    created_at: { type: 'string' },
-    finished_at: nullableString,
-    attempt_history: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: true,
-        properties: {
-          number: { type: 'integer' },
-          started_at: { type: 'string' },
-          ended_at: nullableString,
-          outcome: nullableString,
-          error: deliveryErrorSchema,
-          rows: nullableInteger,
-          bytes: nullableInteger,
-          key: { type: 'string' },
-          etag: nullableString,
+/** The job schema: the channels' target properties (S3: bucket, key) sit after `status`. */
+function createDeliverySchema(channels: ChannelRegistry) {
+  const jobTarget = Object.assign({}, ...channels.list.map((channel) => channel.historySchema.job)) as Record<string, unknown>;
+  const attemptTarget = Object.assign({}, ...channels.list.map((channel) => channel.historySchema.attempt)) as Record<string, unknown>;
+  return {
+    type: 'object',
+    additionalProperties: true,
+    properties: {
+      id: { type: 'string' },
+      object: { type: 'string' },
+      run: { type: 'string' },
+      squid: { type: 'string' },
+      kind: { type: 'string' },
+      event: { type: 'string', description: 'What made the job: `file` (the run ended: deliver its export file), `run.running` (the run started).' },
+      round: { type: 'integer' },
+      status: { type: 'string', enum: ['pending', 'running', 'succeeded', 'failed'] },
+      ...jobTarget,
+      attempts: { type: 'integer' },
+      next_attempt_at: nullableString,
+      last_error: deliveryErrorSchema,
+      created_at: { type: 'string' },
+      finished_at: nullableString,
+      attempt_history: {
+        type: 'array',
+        items: {
+          type: 'object',
+          additionalProperties: true,
+          properties: {
+            number: { type: 'integer' },
+            started_at: { type: 'string' },
+            ended_at: nullableString,
+            outcome: nullableString,
+            error: deliveryErrorSchema,
+            rows: nullableInteger,
+            bytes: nullableInteger,
+            ...attemptTarget,
+            etag: nullableString,
+          },
         },
       },
     },
-  },
-} as const;
-
-const deliveryListSchema = { type: 'object', properties: { data: { type: 'array', items: deliverySchema } } } as const;
+  };
+}
 
 export function createRunDeliveriesRoutes(deps: AppDeps): FastifyPluginAsync {
+  const { channels } = deps;
+  const deliveryListSchema = { type: 'object', properties: { data: { type: 'array', items: createDeliverySchema(channels) } } };
   return async (app) => {
     app.get<{ Params: IdParams }>('/runs/:id/deliveries', {
       schema: markExtension({
@@ -82,7 +89,7 @@ export function createRunDeliveriesRoutes(deps: AppDeps): FastifyPluginAsync {
       const account = requireAccount(request);
       const run = await requireRun(deps, account.id, request.params.id);
       const deliveries = await deps.store.listRunDeliveries(account.id, run.id);
-      return { data: deliveries.map(serializeDelivery) };
+      return { data: deliveries.map((delivery) => serializeDelivery(delivery, channels.find(delivery.kind))) };
     });
 
     app.post<{ Params: IdParams }>('/runs/:id/deliveries', {
@@ -97,13 +104,10 @@ export function createRunDeliveriesRoutes(deps: AppDeps): FastifyPluginAsync {
     }, async (request, reply) => {
       const account = requireAccount(request);
       const run = await requireRun(deps, account.id, request.params.id);
-      const destinations = await deps.store.listDestinations(run.squidId);
-      if (!destinations.some((destination) => destination.isActive && destination.kind === 's3')) {
-        throw new AppError('NoActiveDestination', 'The squid has no active delivery: configure one with POST /v1/delivery?squid=<id> and is_active true.', { status: 400 });
-      }
-      const deliveries = await deps.store.enqueueRedelivery(account.id, run.id, deps.clock(), planDeliveries);
+      const deliveries = await redeliverRun(deps, { accountId: account.id, run, nowMs: deps.clock() });
       request.log.info({ runId: run.id, deliveries: deliveries.length }, 'delivery.redelivery.enqueued');
-      return reply.status(202).send({ data: deliveries.map((delivery) => serializeDelivery({ ...delivery, attemptList: [] })) });
+      const data = deliveries.map((delivery) => serializeDelivery({ ...delivery, attemptList: [] }, channels.find(delivery.kind)));
+      return reply.status(202).send({ data });
     });
   };
 }
@@ -114,7 +118,8 @@ async function requireRun(deps: AppDeps, accountId: string, runId: string) {
   return run;
 }
 
-export function serializeDelivery(delivery: DeliveryWithAttempts) {
+/** `channel`: the job's, when still registered; else the job shows no target. */
+export function serializeDelivery(delivery: DeliveryWithAttempts, channel: DeliveryChannel | undefined) {
   const unfinished = delivery.status === 'pending' || delivery.status === 'running';
   return {
     id: delivery.id,
@@ -122,20 +127,20 @@ export function serializeDelivery(delivery: DeliveryWithAttempts) {
     run: delivery.runId,
     squid: delivery.squidId,
     kind: delivery.kind,
+    event: delivery.event,
     round: delivery.round,
     status: delivery.status,
-    bucket: delivery.config.bucket,
-    key: delivery.objectKey,
+    ...channel?.renderJobTarget(delivery.config, delivery.target),
     attempts: delivery.attempts,
     next_attempt_at: unfinished ? renderTime(delivery.nextAttemptAtMs) : null,
     last_error: serializeDeliveryError(delivery.lastError),
     created_at: renderTime(delivery.createdAtMs),
     finished_at: renderTime(delivery.finishedAtMs),
-    attempt_history: delivery.attemptList.map(serializeAttempt),
+    attempt_history: delivery.attemptList.map((attempt) => serializeAttempt(attempt, channel)),
   };
 }
 
-function serializeAttempt(attempt: DeliveryAttempt) {
+function serializeAttempt(attempt: DeliveryAttempt, channel: DeliveryChannel | undefined) {
   return {
     number: attempt.number,
     started_at: renderTime(attempt.startedAtMs),
@@ -144,7 +149,7 @@ function serializeAttempt(attempt: DeliveryAttempt) {
     error: serializeDeliveryError(attempt.error),
     rows: attempt.rows,
     bytes: attempt.bytes,
-    key: attempt.objectKey,
+    ...channel?.renderAttemptTarget(attempt.target),
     etag: attempt.etag,
   };
 }

@@ -1,10 +1,10 @@
 // Runs: start, list, get, stats, and the two ways a run ends: abort (Lobstr) and complete (ours).
-// Both end through store.completeRun, which enqueues the run's deliveries in the same transaction.
+// Both end through the complete-run service, which names the export file and plans the run's jobs
+// (enqueued in the same transaction as the run's end); a start enqueues its run.running jobs.
 import type { FastifyPluginAsync } from 'fastify';
 import { badRequest, notFound } from '../../domain/app-error.js';
 import type { Account, Run } from '../../domain/types.js';
-import { renderExportFileName } from '../../delivery/object-key.js';
-import { planDeliveries } from '../../delivery/plan-deliveries.js';
+import { completeRun, startRun } from '../../delivery/complete-run.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireAccount } from '../auth.js';
 import { pageEnvelopeSchema, paginationQueryProperties, readPageWindow, renderPage, type PaginationQuery } from '../pagination.js';
@@ -30,11 +30,7 @@ export function createRunRoutes(deps: AppDeps): FastifyPluginAsync {
     const run = await loadRun(account, runId);
     const squid = await store.getSquid(account.id, run.squidId);
     if (squid === null) throw runNotFound();
-    const nowMs = clock();
-    const ended = await store.completeRun(
-      { accountId: account.id, runId: run.id, reason, nowMs, exportFileName: renderExportFileName(squid.name, nowMs, run.id) },
-      planDeliveries,
-    );
+    const ended = await completeRun(deps, { accountId: account.id, run, squid, reason, nowMs: clock() });
     return serializeRun(ended.run, clock());
   }
 
@@ -50,7 +46,7 @@ export function createRunRoutes(deps: AppDeps): FastifyPluginAsync {
       const account = requireAccount(request);
       const squid = await store.getSquid(account.id, request.body.squid.toLowerCase());
       if (squid === null) throw squidNotFound();
-      const run = await store.startRun({ accountId: account.id, squidId: squid.id, nowMs: clock() });
+      const run = await startRun(deps, { accountId: account.id, squidId: squid.id, nowMs: clock() });
       return serializeRun(run, clock());
     });
 

@@ -4,10 +4,11 @@ import { badRequest, notFound } from '../../domain/app-error.js';
 import { BUILT_IN_CRAWLER } from '../../domain/crawlers.js';
 import type { HexId, Squid } from '../../domain/types.js';
 import type { SquidPatch, Store } from '../../storage/store.js';
+import type { ChannelRegistry } from '../../channels/registry.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireAccount } from '../auth.js';
 import { pageEnvelopeSchema, paginationQueryProperties, readPageWindow, renderPage, type PaginationQuery } from '../pagination.js';
-import { errorResponses, idParamsSchema, squidSchema, type IdParams } from '../schemas.js';
+import { createSquidSchema, errorResponses, idParamsSchema, type IdParams } from '../schemas.js';
 import { serializeSquid } from '../serialize.js';
 
 /** Lobstr fields that mean nothing without crawlers, schedules or accounts: a 400, never ignored. */
@@ -56,10 +57,10 @@ async function pickDefaultName(store: Store, accountId: HexId): Promise<string> 
 }
 
 /** The view of a squid just read or written: one store read for its runs and destinations. */
-export async function loadSquidView(store: Store, squid: Squid) {
+export async function loadSquidView(store: Store, channels: ChannelRegistry, squid: Squid) {
   const summary = await store.getSquidSummary(squid.accountId, squid.id);
   // Deleted meanwhile: what it was, with nothing attached (as the separate reads answered).
-  return serializeSquid(summary ?? { squid, lastRun: null, totalRuns: 0, destinations: [] });
+  return serializeSquid(summary ?? { squid, lastRun: null, totalRuns: 0, destinations: [] }, channels);
 }
 
 export function squidNotFound() {
@@ -68,6 +69,7 @@ export function squidNotFound() {
 
 export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
   const { store, clock } = deps;
+  const squidSchema = createSquidSchema(deps.channels);
   return async (app) => {
     app.post<{ Body: CreateBody | undefined }>('/squids', {
       schema: {
@@ -84,7 +86,7 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
       if (crawlerId !== BUILT_IN_CRAWLER.id) throw notFound('ModuleNotFound', `Crawler ${body.crawler} not found.`, 'crawler');
       const name = body.name ?? (await pickDefaultName(store, account.id));
       const squid = await store.createSquid({ accountId: account.id, crawlerId, name, nowMs: clock() });
-      return loadSquidView(store, squid);
+      return loadSquidView(store, deps.channels, squid);
     });
 
     app.get<{ Querystring: PaginationQuery & { name?: string } }>('/squids', {
@@ -99,7 +101,7 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
       const window = readPageWindow(request.query);
       const nameContains = request.query.name === undefined || request.query.name === '' ? undefined : request.query.name;
       const page = await store.listSquids(account.id, { nameContains }, window);
-      const data = await Promise.all(page.items.map((squid) => loadSquidView(store, squid)));
+      const data = await Promise.all(page.items.map((squid) => loadSquidView(store, deps.channels, squid)));
       return renderPage(request, window, page.total, data);
     });
 
@@ -108,7 +110,7 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
     }, async (request) => {
       const summary = await store.getSquidSummary(requireAccount(request).id, request.params.id.toLowerCase());
       if (summary === null) throw squidNotFound();
-      return serializeSquid(summary);
+      return serializeSquid(summary, deps.channels);
     });
 
     app.post<{ Params: IdParams; Body: UpdateBody | undefined }>('/squids/:id', {
@@ -143,7 +145,7 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
       };
       const squid = await store.updateSquid(account.id, request.params.id.toLowerCase(), dropUndefined(patch));
       if (squid === null) throw squidNotFound();
-      return loadSquidView(store, squid);
+      return loadSquidView(store, deps.channels, squid);
     });
 
     app.delete<{ Params: IdParams }>('/squids/:id', {

@@ -113,11 +113,14 @@ export interface DeliveriesTable {
   squid_id: string;
   account_id: string;
   kind: string;
+  /** What made the job: 'file' (the run's export, when it ends), 'run.running'... */
+  event: string;
   round: number;
   status: string;
   /** The destination config at enqueue time, sealed by the SecretBox. */
   config: string;
-  object_key: string;
+  /** Where the channel writes (S3: the object key), fixed at enqueue; null when nowhere. */
+  target: string | null;
   attempts: number;
   next_attempt_at: number;
   locked_by: string | null;
@@ -139,7 +142,7 @@ export interface DeliveryAttemptsTable {
   error: string | null;
   rows: number | null;
   bytes: number | null;
-  object_key: string;
+  target: string | null;
   etag: string | null;
 }
 

@@ -72,7 +72,7 @@ export function createDeliveryMethods(ctx: StoreContext): DeliveryMethods {
         await trx.updateTable('deliveries').set(claimed).where('id', '=', due.id).execute();
         await trx
           .insertInto('delivery_attempts')
-          .values({ delivery_id: due.id, number: claimed.attempts, worker_id: workerId, started_at: nowMs, object_key: due.object_key })
+          .values({ delivery_id: due.id, number: claimed.attempts, worker_id: workerId, started_at: nowMs, target: due.target })
           .execute();
         return toDelivery(secretBox, { ...due, ...claimed });
       });
@@ -84,7 +84,7 @@ export function createDeliveryMethods(ctx: StoreContext): DeliveryMethods {
     async finishAttempt(deliveryId, workerId, result) {
       const { nowMs, outcome } = result;
       return ops.transaction(async (trx) => {
-        const current = await trx.selectFrom('deliveries').select(['run_id', 'attempts']).where('id', '=', deliveryId).executeTakeFirst();
+        const current = await trx.selectFrom('deliveries').select(['run_id', 'attempts', 'event']).where('id', '=', deliveryId).executeTakeFirst();
         if (current === undefined) return false;
         // Run first, then delivery: the lock order every writer of both follows. It also makes
         // the last two deliveries of a round finish one after the other, so one sees the other.
@@ -116,7 +116,8 @@ export function createDeliveryMethods(ctx: StoreContext): DeliveryMethods {
           .where('number', '=', current.attempts)
           .execute();
         if (run === undefined) return true;
-        if (outcome === 'succeeded') {
+        // The run's export count counts its export file written, not other events' jobs.
+        if (outcome === 'succeeded' && current.event === 'file') {
           await trx.updateTable('runs').set((eb) => ({ export_count: eb('export_count', '+', 1) })).where('id', '=', run.id).execute();
         }
         await finaliseRunIfRoundOver(trx, run, nowMs);

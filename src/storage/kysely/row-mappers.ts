@@ -8,11 +8,10 @@ import type {
   DeliveryError,
   DeliveryStatus,
   Destination,
-  DestinationKind,
+  DestinationConfig,
   DoneReason,
   Run,
   RunStatus,
-  S3DestinationConfig,
   Squid,
 } from '../../domain/types.js';
 import type { SecretBox } from '../secret-box.js';
@@ -69,18 +68,18 @@ export function toRun(row: Selectable<RunsTable>): Run {
 }
 
 /** The whole config JSON is sealed, so no field of it (keys, bucket) is stored in clear. */
-export function sealConfig(secretBox: SecretBox, config: S3DestinationConfig): string {
+export function sealConfig(secretBox: SecretBox, config: DestinationConfig): string {
   return secretBox.encrypt(JSON.stringify(config));
 }
 
-export function openConfig(secretBox: SecretBox, sealed: string): S3DestinationConfig {
-  return JSON.parse(secretBox.decrypt(sealed)) as S3DestinationConfig;
+export function openConfig(secretBox: SecretBox, sealed: string): DestinationConfig {
+  return JSON.parse(secretBox.decrypt(sealed)) as DestinationConfig;
 }
 
 export function toDestination(secretBox: SecretBox, row: Selectable<DestinationsTable>): Destination {
   return {
     squidId: row.squid_id,
-    kind: row.kind as DestinationKind,
+    kind: row.kind,
     isActive: row.is_active === 1,
     config: openConfig(secretBox, row.config),
     updatedAtMs: Number(row.updated_at),
@@ -93,11 +92,12 @@ export function toDelivery(secretBox: SecretBox, row: Selectable<DeliveriesTable
     runId: row.run_id,
     squidId: row.squid_id,
     accountId: row.account_id,
-    kind: row.kind as DestinationKind,
+    kind: row.kind,
+    event: row.event,
     round: row.round,
     status: row.status as DeliveryStatus,
     config: openConfig(secretBox, row.config),
-    objectKey: row.object_key,
+    target: row.target,
     attempts: row.attempts,
     nextAttemptAtMs: Number(row.next_attempt_at),
     lockedBy: row.locked_by,
@@ -119,7 +119,7 @@ export function toAttempt(row: Selectable<DeliveryAttemptsTable>): DeliveryAttem
     error: parseError(row.error),
     rows: toNumberOrNull(row.rows),
     bytes: toNumberOrNull(row.bytes),
-    objectKey: row.object_key,
+    target: row.target,
     etag: row.etag,
   };
 }

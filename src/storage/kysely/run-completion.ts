@@ -1,5 +1,6 @@
 // The run's delivery lifecycle: completion enqueues round 1, a re-delivery enqueues the next
-// round, and the last finished delivery of the current round finalises the run.
+// round, and the last finished `file` job of the current round finalises the run. Jobs of other
+// events (run.running, enqueued when the run starts) never hold a run in `uploading`.
 import type { Kysely, Selectable } from 'kysely';
 import { AppError } from '../../domain/app-error.js';
 import type { Delivery, DoneReason, Run } from '../../domain/types.js';
@@ -11,6 +12,8 @@ import { newHexId, type StoreContext } from './store-context.js';
 type CompletionMethods = Pick<Store, 'completeRun' | 'enqueueRedelivery'>;
 
 const FINISHED_RUN_STATUSES = ['done', 'aborted', 'error'];
+/** The event of the jobs that deliver the run's export file; see NewDelivery.event. */
+const FILE_EVENT = 'file';
 
 function runNotFound(runId: string): AppError {
   return new AppError('RunDoesNotExist', `Run ${runId} does not exist`, { status: 404, param: 'run' });
@@ -33,7 +36,7 @@ export async function lockRun(
 }
 
 /** Calls the planner with the run's squid and its active destinations. */
-async function planFor(ctx: StoreContext, trx: Kysely<Database>, run: Run, plan: PlanDeliveries): Promise<NewDelivery[]> {
+export async function planFor(ctx: StoreContext, trx: Kysely<Database>, run: Run, plan: PlanDeliveries): Promise<NewDelivery[]> {
   const squid = await trx.selectFrom('squids').selectAll().where('id', '=', run.squidId).executeTakeFirstOrThrow();
   const destinations = await trx
     .selectFrom('destinations')
@@ -45,7 +48,7 @@ async function planFor(ctx: StoreContext, trx: Kysely<Database>, run: Run, plan:
   return plan(run, toSquid(squid), destinations.map((row) => toDestination(ctx.secretBox, row)));
 }
 
-async function insertDeliveries(
+export async function insertDeliveries(
   ctx: StoreContext,
   trx: Kysely<Database>,
   run: Run,
@@ -63,20 +66,29 @@ async function insertDeliveries(
         squid_id: run.squidId,
         account_id: run.accountId,
         kind: delivery.kind,
+        event: delivery.event,
         round,
         status: 'pending',
         config: sealConfig(ctx.secretBox, delivery.config),
-        object_key: delivery.objectKey,
+        target: delivery.target,
         attempts: 0,
         next_attempt_at: nowMs,
         created_at: nowMs,
       })),
     )
-    // UNIQUE(run_id, kind, round): enqueuing the same round twice is a no-op.
-    .onConflict((oc) => oc.columns(['run_id', 'kind', 'round']).doNothing())
+    // UNIQUE(run_id, kind, event, round): enqueuing the same round twice is a no-op.
+    .onConflict((oc) => oc.columns(['run_id', 'kind', 'event', 'round']).doNothing())
     .execute();
   await ctx.ops.notifyDeliveriesInTransaction(trx);
-  const rows = await trx.selectFrom('deliveries').selectAll().where('run_id', '=', run.id).where('round', '=', round).orderBy('seq').execute();
+  const events = [...new Set(planned.map((delivery) => delivery.event))];
+  const rows = await trx
+    .selectFrom('deliveries')
+    .selectAll()
+    .where('run_id', '=', run.id)
+    .where('round', '=', round)
+    .where('event', 'in', events)
+    .orderBy('seq')
+    .execute();
   return rows.map((row) => toDelivery(ctx.secretBox, row));
 }
 
@@ -92,7 +104,8 @@ export function createCompletionMethods(ctx: StoreContext): CompletionMethods {
         }
         const ended = { ended_at: input.nowMs, end_reason: input.reason, done_reason: input.reason, export_file_name: input.exportFileName };
         const planned = await planFor(ctx, trx, toRun({ ...row, ...ended }), plan);
-        const status = planned.length > 0 ? 'uploading' : input.reason === 'aborted' ? 'aborted' : 'done';
+        const holdsRun = planned.some((delivery) => delivery.event === FILE_EVENT);
+        const status = holdsRun ? 'uploading' : input.reason === 'aborted' ? 'aborted' : 'done';
         const updated = await trx
           .updateTable('runs')
           .set({ ...ended, status })
@@ -113,6 +126,7 @@ export function createCompletionMethods(ctx: StoreContext): CompletionMethods {
           .selectFrom('deliveries')
           .select('id')
           .where('run_id', '=', runId)
+          .where('event', '=', FILE_EVENT)
           .where('status', 'in', ['pending', 'running'])
           .executeTakeFirst();
         if (row.status === 'uploading' || unfinished !== undefined) {
@@ -121,7 +135,7 @@ export function createCompletionMethods(ctx: StoreContext): CompletionMethods {
         if (!FINISHED_RUN_STATUSES.includes(row.status)) {
           throw new AppError('RunNotFinished', `Run ${runId} is ${row.status}; only a finished run can be delivered again`, { status: 409 });
         }
-        const planned = await planFor(ctx, trx, toRun(row), plan);
+        const planned = (await planFor(ctx, trx, toRun(row), plan)).filter((delivery) => delivery.event === FILE_EVENT);
         if (planned.length === 0) {
           throw new AppError('NoActiveDelivery', 'configure an active delivery for this squid first (POST /v1/delivery?squid=...)', {
             status: 400,
@@ -131,6 +145,7 @@ export function createCompletionMethods(ctx: StoreContext): CompletionMethods {
           .selectFrom('deliveries')
           .select((eb) => eb.fn.max<number | null>('round').as('round'))
           .where('run_id', '=', runId)
+          .where('event', '=', FILE_EVENT)
           .executeTakeFirst();
         await trx.updateTable('runs').set({ status: 'uploading' }).where('id', '=', runId).execute();
         return insertDeliveries(ctx, trx, toRun({ ...row, status: 'uploading' }), Number(last?.round ?? 0) + 1, planned, nowMs);
@@ -142,7 +157,7 @@ export function createCompletionMethods(ctx: StoreContext): CompletionMethods {
 }
 
 /**
- * Inside finishAttempt's transaction, with the run locked: when no delivery of the run's
+ * Inside finishAttempt's transaction, with the run locked: when no `file` job of the run's
  * highest round is pending or running, the run ends (done, or aborted when the scraper aborted
  * it) and its export fields say how the round went.
  */
@@ -152,10 +167,17 @@ export async function finaliseRunIfRoundOver(trx: Kysely<Database>, run: Selecta
     .selectFrom('deliveries')
     .select((eb) => eb.fn.max<number | null>('round').as('round'))
     .where('run_id', '=', run.id)
+    .where('event', '=', FILE_EVENT)
     .executeTakeFirst();
   const round = Number(last?.round ?? 0);
   const statuses = (
-    await trx.selectFrom('deliveries').select('status').where('run_id', '=', run.id).where('round', '=', round).execute()
+    await trx
+      .selectFrom('deliveries')
+      .select('status')
+      .where('run_id', '=', run.id)
+      .where('round', '=', round)
+      .where('event', '=', FILE_EVENT)
+      .execute()
   ).map((row) => row.status);
   if (statuses.some((status) => status === 'pending' || status === 'running')) return;
   const endReason = (run.end_reason ?? 'tasks_done') as DoneReason;

@@ -1,17 +1,19 @@
-// Runs: start (one active run per squid), read, list.
+// Runs: start (one active run per squid, with the jobs of channels that fire when a run starts), read, list.
 import { AppError } from '../../domain/app-error.js';
 import type { Store } from '../store.js';
 import { toRun } from './row-mappers.js';
+import { insertDeliveries, planFor } from './run-completion.js';
 import { newHexId, type StoreContext } from './store-context.js';
 
 type RunMethods = Pick<Store, 'startRun' | 'getRun' | 'getRunById' | 'listRuns'>;
 
 export const ACTIVE_RUN_STATUSES = ['pending', 'running', 'paused'] as const;
 
-export function createRunMethods({ ops, db }: StoreContext): RunMethods {
+export function createRunMethods(ctx: StoreContext): RunMethods {
+  const { ops, db } = ctx;
   return {
-    async startRun({ accountId, squidId, nowMs }) {
-      const row = await ops.transaction(async (trx) => {
+    async startRun({ accountId, squidId, nowMs }, plan) {
+      const outcome = await ops.transaction(async (trx) => {
         // The squid row lock makes two concurrent starts of one squid take turns (PostgreSQL).
         const squid = await trx
           .selectFrom('squids')
@@ -32,7 +34,7 @@ export function createRunMethods({ ops, db }: StoreContext): RunMethods {
         if (active !== undefined) {
           throw new AppError('RunInProgress', `Squid ${squidId} already has an active run ${active.id}`, { status: 400 });
         }
-        return trx
+        const row = await trx
           .insertInto('runs')
           .values({
             id: newHexId(),
@@ -48,8 +50,13 @@ export function createRunMethods({ ops, db }: StoreContext): RunMethods {
           })
           .returningAll()
           .executeTakeFirstOrThrow();
+        const run = toRun(row);
+        if (plan === undefined) return { run, enqueued: 0 };
+        const planned = await planFor(ctx, trx, run, plan);
+        return { run, enqueued: (await insertDeliveries(ctx, trx, run, 1, planned, nowMs)).length };
       });
-      return toRun(row);
+      if (outcome.enqueued > 0) ops.notifyDeliveriesCommitted();
+      return outcome.run;
     },
     async getRun(accountId, runId) {
       const row = await db.selectFrom('runs').selectAll().where('id', '=', runId).where('account_id', '=', accountId).executeTakeFirst();

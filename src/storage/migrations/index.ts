@@ -2,9 +2,11 @@
 // compiled package and the TypeScript sources migrate the same way. Names sort in apply order.
 import type { Migration, MigrationProvider } from 'kysely';
 import { initialSchema } from './0001-initial-schema.js';
+import { deliveryJobs } from './0002-delivery-jobs.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial-schema': initialSchema,
+  '0002-delivery-jobs': deliveryJobs,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,6 +1,6 @@
 // Where an upload goes: a destination's S3 settings merged with the server-wide defaults.
-import type { S3DestinationConfig } from '../domain/types.js';
-import type { S3Defaults } from '../domain/s3-defaults.js';
+import type { S3DestinationConfig } from './s3-config.js';
+import type { S3Defaults } from './s3-defaults.js';
 
 export interface S3Credentials {
   accessKeyId: string;

@@ -1,8 +1,8 @@
 // Bodies and polling shared by the s3/ tests.
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { S3Target } from '../../src/s3/s3-target.js';
-import type { LentChunk, UploadBody, UploadObjectInput } from '../../src/s3/upload.js';
+import type { S3Target } from '../../../src/channels/s3/s3-target.js';
+import type { LentChunk, UploadBody, UploadObjectInput } from '../../../src/channels/s3/upload.js';
 
 export const MIB = 1024 * 1024;
 /** S3's minimum part size, so a 12 MiB body needs three parts. */

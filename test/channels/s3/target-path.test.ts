@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TARGET_PATH_BYTES, normalizeTargetPath } from '../../src/s3/target-path.js';
+import { MAX_TARGET_PATH_BYTES, normalizeTargetPath } from '../../../src/channels/s3/target-path.js';
 
 describe('normalizeTargetPath', () => {
   it.each([

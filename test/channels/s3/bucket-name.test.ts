@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkBucketName } from '../../src/s3/bucket-name.js';
+import { checkBucketName } from '../../../src/channels/s3/bucket-name.js';
 
 describe('checkBucketName', () => {
   it.each(['my-bucket', 'abc', 'a'.repeat(63), 'logs.example.com', '123bucket', 'b-1.2-c'])('accepts %s', (name) => {

@@ -1,9 +1,9 @@
 // Bucket region discovery (used for AWS when no region is configured), against a proxy that
 // answers as S3 does for a bucket in another region.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discoverBucketRegion } from '../../src/s3/client.js';
-import { FAULT_PROXY_BUCKET_REGION, startS3FaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy.js';
-import { s3TargetFor, startS3rver, type TestS3rver } from '../helpers/s3rver.js';
+import { discoverBucketRegion } from '../../../src/channels/s3/client.js';
+import { FAULT_PROXY_BUCKET_REGION, startS3FaultProxy, type FaultProxy } from '../../helpers/s3-fault-proxy.js';
+import { s3TargetFor, startS3rver, type TestS3rver } from '../../helpers/s3rver.js';
 
 let s3: TestS3rver;
 let proxy: FaultProxy;

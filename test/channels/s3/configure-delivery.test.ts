@@ -1,7 +1,8 @@
 // POST /v1/delivery?squid=ID in both documented body forms, its validation, the channels
 // Squidship does not deliver to, and the POST /v1/delivery/test-* channels that do not exist.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import type { S3DestinationConfig } from '../../../src/channels/s3/s3-config.js';
+import { startTestServer, type TestServer } from '../../helpers/test-server.js';
 
 const fields = {
   bucket: 'my-bucket',
@@ -57,7 +58,7 @@ describe('POST /v1/delivery (configure S3 delivery)', () => {
     expect(squid.body.s3_fields).toEqual(response.body.s3_fields);
     // The store keeps the real keys (deliveries need them).
     const [destination] = await server.store.listDestinations(squidId);
-    expect(destination?.config.secretAccessKey).toBe(fields.aws_secret_key);
+    expect((destination?.config as S3DestinationConfig | undefined)?.secretAccessKey).toBe(fields.aws_secret_key);
   });
 
   it('accepts the flat dotted form, with the extensions, and normalises target_path', async () => {

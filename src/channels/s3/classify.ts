@@ -1,7 +1,7 @@
 // The one place that reads SDK error names, HTTP status codes and socket error codes, and turns
 // them into a DeliveryError: permanent (stop at once, with a hint naming the fix) or retryable.
-import { AppError } from '../domain/app-error.js';
-import type { DeliveryError } from '../domain/types.js';
+import { AppError } from '../../domain/app-error.js';
+import type { DeliveryError } from '../../domain/types.js';
 import { readBucketRegionHeader } from './client.js';
 
 export interface S3ErrorContext {

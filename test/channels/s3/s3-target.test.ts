@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { S3DestinationConfig } from '../../src/domain/types.js';
-import { resolveS3Target } from '../../src/s3/s3-target.js';
+import type { S3DestinationConfig } from '../../../src/channels/s3/s3-config.js';
+import { resolveS3Target } from '../../../src/channels/s3/s3-target.js';
 
 const config: S3DestinationConfig = {
   bucket: 'my-bucket',

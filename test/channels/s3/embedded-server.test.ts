@@ -9,12 +9,12 @@ import { Readable } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startEmbeddedS3, type EmbeddedS3 } from '../../src/s3/embedded-server.js';
-import { listObjectKeys, readObject } from '../../src/s3/list-objects.js';
-import { uploadObject } from '../../src/s3/upload.js';
-import { s3TargetFor } from '../helpers/s3rver.js';
+import { startEmbeddedS3, type EmbeddedS3 } from '../../../src/channels/s3/embedded-server.js';
+import { listObjectKeys, readObject } from '../../../src/channels/s3/list-objects.js';
+import { uploadObject } from '../../../src/channels/s3/upload.js';
+import { s3TargetFor } from '../../helpers/s3rver.js';
 import { uploadInput } from './upload-fixtures.js';
-import { pollUntil } from '../helpers/poll-until.js';
+import { pollUntil } from '../../helpers/poll-until.js';
 
 const AWS_CLI = '/usr/bin/aws';
 
@@ -69,7 +69,7 @@ describe('startEmbeddedS3', () => {
 
   it('dies with the process that started it', async () => {
     const script = join(directory, 'parent.mts');
-    const moduleUrl = pathToFileURL(fileURLToPath(new URL('../../src/s3/embedded-server.ts', import.meta.url))).href;
+    const moduleUrl = pathToFileURL(fileURLToPath(new URL('../../../src/channels/s3/embedded-server.ts', import.meta.url))).href;
     await writeFile(
       script,
       `import { startEmbeddedS3 } from ${JSON.stringify(moduleUrl)};\n` +

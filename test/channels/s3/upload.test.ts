@@ -1,14 +1,14 @@
 // Uploads against a real S3-compatible server (s3rver), read back byte for byte.
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3OperationError } from '../../src/s3/classify.js';
-import { listObjectKeys, listOpenMultipartUploads, readObject } from '../../src/s3/list-objects.js';
-import type { S3Target } from '../../src/s3/s3-target.js';
-import { uploadObject } from '../../src/s3/upload.js';
-import { startS3FaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy.js';
-import { s3TargetFor, startS3rver, type TestS3rver } from '../helpers/s3rver.js';
+import { S3OperationError } from '../../../src/channels/s3/classify.js';
+import { listObjectKeys, listOpenMultipartUploads, readObject } from '../../../src/channels/s3/list-objects.js';
+import type { S3Target } from '../../../src/channels/s3/s3-target.js';
+import { uploadObject } from '../../../src/channels/s3/upload.js';
+import { startS3FaultProxy, type FaultProxy } from '../../helpers/s3-fault-proxy.js';
+import { s3TargetFor, startS3rver, type TestS3rver } from '../../helpers/s3rver.js';
 import { endlessBody, failingBody, lentBody, MIB, PART_SIZE_BYTES, randomBody, rejectionOf, reusedBufferBody, uploadInput } from './upload-fixtures.js';
-import { pollUntil } from '../helpers/poll-until.js';
+import { pollUntil } from '../../helpers/poll-until.js';
 
 let s3: TestS3rver;
 let proxy: FaultProxy;

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
-import type { DeliveryError } from '../domain/types.js';
+import type { DeliveryError } from '../../domain/types.js';
 import { classifyS3Error, S3OperationError, type S3ErrorContext } from './classify.js';
 import { createS3Client, resolveTargetRegion } from './client.js';
 import type { S3Target } from './s3-target.js';

@@ -3,19 +3,19 @@
 // Each ends classified, with the object complete or absent and no multipart upload left open.
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { DeliveryError } from '../../src/domain/types.js';
-import { S3OperationError } from '../../src/s3/classify.js';
-import { listObjectKeys, listOpenMultipartUploads, readObject } from '../../src/s3/list-objects.js';
-import type { S3Target } from '../../src/s3/s3-target.js';
-import { uploadObject } from '../../src/s3/upload.js';
+import type { DeliveryError } from '../../../src/domain/types.js';
+import { S3OperationError } from '../../../src/channels/s3/classify.js';
+import { listObjectKeys, listOpenMultipartUploads, readObject } from '../../../src/channels/s3/list-objects.js';
+import type { S3Target } from '../../../src/channels/s3/s3-target.js';
+import { uploadObject } from '../../../src/channels/s3/upload.js';
 import {
   closedPortEndpoint,
   FAULT_PROXY_BUCKET_REGION,
   startS3FaultProxy,
   type FaultProxy,
   type S3FaultCode,
-} from '../helpers/s3-fault-proxy.js';
-import { s3TargetFor, startS3rver, type TestS3rver } from '../helpers/s3rver.js';
+} from '../../helpers/s3-fault-proxy.js';
+import { s3TargetFor, startS3rver, type TestS3rver } from '../../helpers/s3rver.js';
 import { MIB, randomBody, rejectionOf, uploadInput } from './upload-fixtures.js';
 
 let s3: TestS3rver;

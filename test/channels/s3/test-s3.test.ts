@@ -1,11 +1,11 @@
 // POST /v1/delivery/test-s3 against a real S3-compatible server, and S3's real error answers
 // through a fault proxy: always 200, success false with S3's status and a hint naming the fix.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { closedPortEndpoint, startS3FaultProxy, type FaultProxy, type S3FaultCode } from '../helpers/s3-fault-proxy.js';
-import { S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, s3TargetFor, startS3rver, TEST_BUCKET, type TestS3rver } from '../helpers/s3rver.js';
-import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { listObjectKeys } from '../../src/s3/list-objects.js';
-import { createTestConfig } from './delivery-fixture.js';
+import { closedPortEndpoint, startS3FaultProxy, type FaultProxy, type S3FaultCode } from '../../helpers/s3-fault-proxy.js';
+import { S3RVER_ACCESS_KEY, S3RVER_SECRET_KEY, s3TargetFor, startS3rver, TEST_BUCKET, type TestS3rver } from '../../helpers/s3rver.js';
+import { startTestServer, type TestServer } from '../../helpers/test-server.js';
+import { listObjectKeys } from '../../../src/channels/s3/list-objects.js';
+import { createTestConfig } from '../../delivery/delivery-fixture.js';
 
 describe('POST /v1/delivery/test-s3', () => {
   let s3: TestS3rver;

@@ -2,7 +2,7 @@
 // stops at once, throttling and broken connections are retried to a complete object, and a
 // re-delivery after fixing the configuration ends with export_fix. History shows every attempt.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { lobstrS3Fields, startDeliveryFixture, type DeliveryFixture } from './delivery-fixture.js';
+import { lobstrS3Fields, startDeliveryFixture, type DeliveryFixture } from '../../delivery/delivery-fixture.js';
 
 /** A delivery as GET /v1/runs/{id}/deliveries shows it (the JSON a client reads). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

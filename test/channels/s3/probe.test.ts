@@ -1,9 +1,9 @@
 // The test-configuration probe, through the same upload code as deliveries, against s3rver.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { listObjectKeys } from '../../src/s3/list-objects.js';
-import { probeS3 } from '../../src/s3/probe.js';
-import { closedPortEndpoint, startS3FaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy.js';
-import { s3TargetFor, startS3rver, type TestS3rver } from '../helpers/s3rver.js';
+import { listObjectKeys } from '../../../src/channels/s3/list-objects.js';
+import { probeS3 } from '../../../src/channels/s3/probe.js';
+import { closedPortEndpoint, startS3FaultProxy, type FaultProxy } from '../../helpers/s3-fault-proxy.js';
+import { s3TargetFor, startS3rver, type TestS3rver } from '../../helpers/s3rver.js';
 
 const NOW = Date.UTC(2025, 2, 5, 9, 27);
 

@@ -2,10 +2,10 @@
 // `target_path`, `aws_access_key`, `aws_secret_key`) plus Squidship's extensions (`region`,
 // `endpoint`, `force_path_style`). Shared by `POST /v1/delivery` and `POST /v1/delivery/test-s3`
 // so that a configuration that tests fine is one that saves fine. Pure; throws AppError 400.
-import { AppError, badRequest } from '../domain/app-error.js';
-import type { S3DestinationConfig } from '../domain/types.js';
-import { checkBucketName } from '../s3/bucket-name.js';
-import { normalizeTargetPath } from '../s3/target-path.js';
+import { AppError, badRequest } from '../../domain/app-error.js';
+import type { S3DestinationConfig } from './s3-config.js';
+import { checkBucketName } from './bucket-name.js';
+import { normalizeTargetPath } from './target-path.js';
 
 export const S3_FIELD_NAMES = [
   'bucket',

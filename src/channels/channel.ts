@@ -1,0 +1,115 @@
+// The one interface a delivery channel implements. The API, the planner and the delivery engine
+// know channels only through it (and the registry), so a new channel is one folder here plus
+// one line in main.ts. A channel's config is its own JSON object, opaque to everything else.
+import type { Logger } from 'pino';
+import type { Clock } from '../domain/clock.js';
+import type { Delivery, DeliveryError, Run, Squid } from '../domain/types.js';
+import type { ExportStream } from '../export/pipeline.js';
+
+/** A job when the run ends with its export file: what file channels (S3, SFTP...) deliver. */
+export const FILE_EVENT = 'file';
+/** A job when a run starts (webhooks later); enqueued in the run-start transaction. */
+export const RUN_RUNNING_EVENT = 'run.running';
+
+export interface ParseFieldsOptions {
+  /** configure: POST /v1/delivery (is_active required); test: the channel's test route. */
+  mode: 'configure' | 'test';
+  /** How field names are shown in errors: "<fieldsKey>." when configuring, "" when testing. */
+  prefix: string;
+}
+
+export interface ParsedFields<C> {
+  /** null when the form does not carry it (the test route). */
+  isActive: boolean | null;
+  config: C;
+}
+
+/** What a test route needs besides the settings under test. */
+export interface ChannelTestContext {
+  clock: Clock;
+}
+
+/**
+ * The bytes of the run's export, as the channel asks for them: chunks of `chunkBytes` (the last
+ * one less), at most `chunksHeld` of them lent at once (the export waits for a release).
+ */
+export interface ExportRequest {
+  chunkBytes: number;
+  chunksHeld: number;
+}
+
+/** What one attempt gets from the engine: it is aborted when the lease is lost or at shutdown. */
+export interface AttemptContext {
+  signal: AbortSignal;
+  clock: Clock;
+  logger: Logger;
+  openExport(request: ExportRequest): ExportStream;
+}
+
+/** A claimed job with its run and squid, the config typed as the channel's own. */
+export interface DeliveryJob<C> {
+  delivery: Omit<Delivery, 'config'> & { config: C };
+  run: Run;
+  squid: Squid;
+}
+
+export interface DeliveryReceipt {
+  rows: number;
+  bytes: number;
+  /** The destination's version tag of what was written (S3: the ETag), when it has one. */
+  etag: string | null;
+}
+
+/** JSON Schema properties, for the OpenAPI documents of routes that show a channel's data. */
+export type SchemaProperties = Record<string, Record<string, unknown>>;
+
+// Methods (not function properties) so a DeliveryChannel<S3Config> is a DeliveryChannel<unknown>.
+export interface DeliveryChannel<C = unknown> {
+  /** Stored on destinations and jobs: 's3'. */
+  readonly kind: string;
+  /** The Lobstr body and squid key: 's3_fields'. */
+  readonly fieldsKey: string;
+  /** POST /v1/delivery/<testRoute>: 'test-s3'. */
+  readonly testRoute: string;
+  /** For messages: "send the S3 settings in s3_fields". */
+  readonly title: string;
+  /** For messages: "configure s3_fields (Amazon S3 or any S3-compatible store) instead". */
+  readonly description: string;
+  /** The OpenAPI description of the test route, and its body's schema properties. */
+  readonly testDescription: string;
+  readonly testBodyProperties: SchemaProperties;
+  /** Validates the fields object (either body form, already extracted); throws AppError 400. */
+  parseFields(fields: Record<string, unknown>, options: ParseFieldsOptions): ParsedFields<C>;
+  /** The squid's `<fieldsKey>` value: every field, secrets masked. */
+  serializeFields(config: C, isActive: boolean): Record<string, unknown>;
+  /** serializeFields' JSON Schema (it also orders the answer's keys). */
+  readonly fieldsSchema: { description: string; properties: SchemaProperties };
+  /** The OpenAPI description of `<fieldsKey>` in a configure body. */
+  readonly fieldsDescription: string;
+  /** The events that make a job for this destination: FILE_EVENT, RUN_RUNNING_EVENT... */
+  events(config: C): readonly string[];
+  /** Where the job writes (S3: the object key), fixed when the job is planned; null if nowhere. */
+  planTarget(config: C, run: Run, squid: Squid, event: string): string | null;
+  /** The test route's probe; answers its JSON body, never throws for a destination's fault. */
+  test(config: C, ctx: ChannelTestContext): Promise<Record<string, unknown>>;
+  deliver(job: DeliveryJob<C>, ctx: AttemptContext): Promise<DeliveryReceipt>;
+  /** The one reader of this channel's errors: permanent (with a hint) or retryable. */
+  classify(error: unknown, config: C): DeliveryError;
+  /** The log fields of an attempt's start (never secrets). */
+  describeForLog(config: C, target: string | null): Record<string, unknown>;
+  /** What the delivery history shows of a job's target (S3: bucket, key), and its schema. */
+  renderJobTarget(config: C, target: string | null): Record<string, unknown>;
+  renderAttemptTarget(target: string | null): Record<string, unknown>;
+  readonly historySchema: { job: SchemaProperties; attempt: SchemaProperties };
+}
+
+/** A failed attempt, already classified: the engine retries it or gives up from `error`. */
+export class DeliveryFailure extends Error {
+  constructor(
+    readonly error: DeliveryError,
+    options?: { cause?: unknown },
+  ) {
+    super(error.message, options);
+    this.name = 'DeliveryFailure';
+  }
+}
