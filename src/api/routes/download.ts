@@ -6,13 +6,13 @@ import { AppError, notFound } from '../../domain/app-error.js';
 import type { Run } from '../../domain/types.js';
 import { checkRunDownload, renderRunDownloadUrl } from '../../delivery/download-signature.js';
 import { renderExportFileName } from '../../delivery/object-key.js';
-import { DEFAULT_FORMAT_ID } from '../../export/formats/index.js';
+import { DEFAULT_FORMAT_ID, listOutputFormatIds } from '../../export/formats/index.js';
 import { openExport, toByteStream } from '../../export/pipeline.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireAccount } from '../auth.js';
 import { errorResponses, idParamsSchema, markExtension, type IdParams } from '../schemas.js';
 
-/** Lobstr's undocumented `file_format` (seen in lobstr-mcp); Squidship exports CSV only. */
+/** Lobstr's undocumented `file_format` (seen in lobstr-mcp): one of the registered formats. */
 interface DownloadQuery {
   file_format?: string;
 }
@@ -40,7 +40,7 @@ export function createDownloadRoutes(deps: AppDeps): FastifyPluginAsync {
           'A signed URL of the run\'s CSV export, served by Squidship itself and usable without the API token until it expires ' +
           '(SQUIDSHIP_DOWNLOAD_URL_TTL_SECONDS). 404 while the run has not ended.',
         params: idParamsSchema,
-        querystring: { type: 'object', properties: { file_format: { type: 'string', enum: ['csv'], description: 'Only csv.' } } },
+        querystring: { type: 'object', properties: { file_format: { type: 'string', enum: listOutputFormatIds(), description: 'One of the server\'s output formats (the default one today).' } } },
         response: {
           200: { type: 'object', properties: { s3: { type: 'string' } } },
           ...errorResponses(400, 401, 404),
