@@ -29,10 +29,4 @@ describe('the SETTINGS table', () => {
       if (setting.kind === 'choice') expect(setting.choices).toContain(setting.default);
     }
   });
-
-  it('reads SQUIDSHIP_NATIVE_CSV as a boolean that defaults to true', () => {
-    expect(loadConfig({}, '/srv').nativeCsv).toBe(true);
-    expect(loadConfig({ SQUIDSHIP_NATIVE_CSV: 'false' }, '/srv').nativeCsv).toBe(false);
-    expect(() => loadConfig({ SQUIDSHIP_NATIVE_CSV: 'maybe' }, '/srv')).toThrow(/SQUIDSHIP_NATIVE_CSV=maybe is invalid: set true or false/);
-  });
 });
