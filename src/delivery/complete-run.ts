@@ -7,7 +7,7 @@ import type { ChannelRegistry } from '../channels/registry.js';
 import { AppError } from '../domain/app-error.js';
 import type { Delivery, HexId, Run, Squid } from '../domain/types.js';
 import type { Store } from '../storage/store.js';
-import { renderExportFileName } from './object-key.js';
+import { renderExportFileName } from './export-file-name.js';
 import { planJobsFor } from './plan-deliveries.js';
 
 export interface RunServiceDeps {

@@ -5,7 +5,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { AppError, notFound } from '../../domain/app-error.js';
 import type { Run } from '../../domain/types.js';
 import { checkRunDownload, renderRunDownloadUrl } from '../../delivery/download-signature.js';
-import { renderExportFileName } from '../../delivery/object-key.js';
+import { renderExportFileName } from '../../delivery/export-file-name.js';
 import { DEFAULT_FORMAT_ID, listOutputFormatIds } from '../../export/formats/index.js';
 import { openExport, toByteStream } from '../../export/pipeline.js';
 import type { AppDeps } from '../app-deps.js';

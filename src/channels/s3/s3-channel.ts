@@ -3,11 +3,11 @@
 // re-delivery overwrites the same object.
 import type { Config } from '../../config/config.js';
 import type { DeliveryError } from '../../domain/types.js';
-import { renderObjectKey } from '../../delivery/object-key.js';
 import { DEFAULT_FORMAT_ID, getOutputFormat } from '../../export/formats/index.js';
 import { DeliveryFailure, FILE_EVENT, type DeliveryChannel } from '../channel.js';
 import { maskSecret } from '../mask-secret.js';
 import { classifyS3Error } from './classify.js';
+import { renderObjectKey } from './object-key.js';
 import { parseS3Fields } from './parse-s3-fields.js';
 import { probeS3 } from './probe.js';
 import type { S3DestinationConfig } from './s3-config.js';

@@ -1,5 +1,5 @@
-// Export file names and object keys: pure, derived from squid, run and format, never from the
-// upload time, so every retry and re-delivery of a run writes the same object.
+// Export file names: pure, derived from squid and run, never from the upload time, so every
+// retry and re-delivery of a run writes the same file.
 
 /**
  * `<squid-name-slug>_<YYYYMMDD_HHMM>_<first 8 hex of run id>`, like Lobstr's own export name
@@ -19,10 +19,4 @@ export function renderExportFileName(squidName: string, endedAtMs: number, runId
   const pad = (n: number) => String(n).padStart(2, '0');
   const stamp = `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}_${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}`;
   return `${slug}_${stamp}_${runId.slice(0, 8)}`;
-}
-
-/** `<target_path>/<file>.<extension>`, or `<file>.<extension>` at the bucket root when target_path is "". */
-export function renderObjectKey(targetPath: string, exportFileName: string, extension: string): string {
-  const file = `${exportFileName}.${extension}`;
-  return targetPath === '' ? file : `${targetPath}/${file}`;
 }
