@@ -57,13 +57,13 @@ describe('startSquidship', () => {
   it('makes SQUIDSHIP_BOOTSTRAP_TOKEN valid without printing it', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'squidship-main-'));
     dirs.push(dataDir);
-    const bootstrap = 'bootstrap_token_for_tests_0001';
+    const bootstrap = 'bootstrap_token_for_tests_000000001';
     const { server, out } = await start(dataDir, { SQUIDSHIP_BOOTSTRAP_TOKEN: bootstrap });
     expect(out.text()).not.toContain(bootstrap);
     expect(out.text()).toContain('SQUIDSHIP_BOOTSTRAP_TOKEN');
     const me = await fetch(`${server.url}/v1/me`, { headers: { authorization: `Token ${bootstrap}` } });
     expect(me.status).toBe(200);
-    const wrong = await fetch(`${server.url}/v1/me`, { headers: { authorization: 'Token bootstrap_token_for_tests_0002' } });
+    const wrong = await fetch(`${server.url}/v1/me`, { headers: { authorization: 'Token bootstrap_token_for_tests_000000002' } });
     expect(wrong.status).toBe(401);
   });
 
