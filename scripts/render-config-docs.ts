@@ -59,7 +59,7 @@ function describeAccepted(name: string, setting: Setting): string {
     case 'database-url':
       return 'a `postgres://user:password@host:5432/database` URL';
     case 'token':
-      return '20 to 200 letters, digits, `-` or `_`';
+      return '32 to 200 letters, digits, `-` or `_`';
     case 'secret-key':
       return '32 bytes: 64 hex characters or base64';
   }

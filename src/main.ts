@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { ensureDefaultAccount, issueApiToken, registerApiToken } from './accounts/api-tokens.js';
+import { ensureDefaultAccount, issueApiToken, syncBootstrapToken } from './accounts/api-tokens.js';
 import type { AppDeps } from './api/app-deps.js';
 import { buildApp } from './api/app.js';
 import { createLoggerOptions } from './api/logging.js';
@@ -54,7 +54,7 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
   const stack: Array<() => Promise<void>> = [];
   const stopAll = createStopper(stack);
   try {
-    await mkdir(config.dataDir, { recursive: true });
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     const secretKey = await loadSecretKey(config);
     const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, secretBox: createSecretBox(secretKey) });
     stack.push(() => store.close());
@@ -151,12 +151,13 @@ async function startS3Defaults(config: Config, role: ProcessRole, stack: Array<(
 
 /**
  * First start with an empty database: a default account and one token, printed once (to the
- * console, never to the log). SQUIDSHIP_BOOTSTRAP_TOKEN, when set, is made valid instead.
+ * console, never to the log). SQUIDSHIP_BOOTSTRAP_TOKEN, when set, is made valid instead; unset,
+ * the token it registered at an earlier start stops working.
  */
 async function printBanner(store: Store, config: Config, url: string, out: NodeJS.WritableStream): Promise<void> {
   const { account, created } = await ensureDefaultAccount(store, systemClock);
+  await syncBootstrapToken(store, account, config.bootstrapToken, systemClock);
   if (config.bootstrapToken !== null) {
-    await registerApiToken(store, account, config.bootstrapToken, systemClock);
     if (created) out.write(`Squidship is listening on ${url} (token from SQUIDSHIP_BOOTSTRAP_TOKEN)\n`);
     return;
   }

@@ -1,5 +1,5 @@
 // The composition root as `npm start` runs it: embedded SQLite and S3, the first-start banner.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -57,14 +57,48 @@ describe('startSquidship', () => {
   it('makes SQUIDSHIP_BOOTSTRAP_TOKEN valid without printing it', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'squidship-main-'));
     dirs.push(dataDir);
-    const bootstrap = 'bootstrap_token_for_tests_0001';
+    const bootstrap = 'bootstrap_token_for_tests_000000001';
     const { server, out } = await start(dataDir, { SQUIDSHIP_BOOTSTRAP_TOKEN: bootstrap });
     expect(out.text()).not.toContain(bootstrap);
     expect(out.text()).toContain('SQUIDSHIP_BOOTSTRAP_TOKEN');
     const me = await fetch(`${server.url}/v1/me`, { headers: { authorization: `Token ${bootstrap}` } });
     expect(me.status).toBe(200);
-    const wrong = await fetch(`${server.url}/v1/me`, { headers: { authorization: 'Token bootstrap_token_for_tests_0002' } });
+    const wrong = await fetch(`${server.url}/v1/me`, { headers: { authorization: 'Token bootstrap_token_for_tests_000000002' } });
     expect(wrong.status).toBe(401);
+  });
+
+  it('retires the bootstrap token at a restart without SQUIDSHIP_BOOTSTRAP_TOKEN, or with another one', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'squidship-main-'));
+    dirs.push(dataDir);
+    const meStatus = async (url: string | null, token: string) => (await fetch(`${url}/v1/me`, { headers: { authorization: `Token ${token}` } })).status;
+    const first = 'bootstrap_token_for_tests_000000001';
+    const second = 'bootstrap_token_for_tests_000000002';
+    const one = await start(dataDir, { SQUIDSHIP_BOOTSTRAP_TOKEN: first });
+    expect(await meStatus(one.server.url, first)).toBe(200);
+    await one.server.stop();
+    const two = await start(dataDir, { SQUIDSHIP_BOOTSTRAP_TOKEN: second });
+    expect(await meStatus(two.server.url, first)).toBe(401);
+    expect(await meStatus(two.server.url, second)).toBe(200);
+    await two.server.stop();
+    const three = await start(dataDir);
+    expect(await meStatus(three.server.url, second)).toBe(401);
+  });
+
+  it('refuses a bootstrap token shorter than 32 characters', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'squidship-main-'));
+    dirs.push(dataDir);
+    await expect(start(dataDir, { SQUIDSHIP_BOOTSTRAP_TOKEN: 'a'.repeat(31) })).rejects.toThrow(/SQUIDSHIP_BOOTSTRAP_TOKEN is invalid: set 32 to 200/);
+  });
+
+  it('creates the data folder 0700 and the database files 0600', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'squidship-main-'));
+    dirs.push(parent);
+    const dataDir = join(parent, 'data');
+    await start(dataDir);
+    expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+    for (const file of ['squidship.db', 'squidship.db-wal', 'squidship.db-shm', 'secret.key']) {
+      expect({ file, mode: (await stat(join(dataDir, file))).mode & 0o777 }).toEqual({ file, mode: 0o600 });
+    }
   });
 
   it('stops with a clear error when the embedded S3 port is taken', async () => {

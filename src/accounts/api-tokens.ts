@@ -33,13 +33,22 @@ export async function ensureDefaultAccount(store: Store, clock: Clock): Promise<
   return { account, created: true };
 }
 
-/** Makes `token` valid for `account` (idempotent: an already registered token is left as is). */
-export async function registerApiToken(store: Store, account: Account, token: string, clock: Clock): Promise<void> {
-  const owner = await store.findAccountByTokenHash(hashApiToken(token));
+/**
+ * Makes SQUIDSHIP_BOOTSTRAP_TOKEN valid for `account`, and retires the bootstrap token of an
+ * earlier start that this one no longer has (all of them when the variable is unset, null).
+ */
+export async function syncBootstrapToken(store: Store, account: Account, token: string | null, clock: Clock): Promise<void> {
+  if (token === null) {
+    await store.removeBootstrapTokens(null);
+    return;
+  }
+  const tokenHash = hashApiToken(token);
+  const owner = await store.findAccountByTokenHash(tokenHash);
   if (owner && owner.id !== account.id) {
     throw new AppError('TokenInUse', 'this token already belongs to another account');
   }
-  if (!owner) await store.addApiToken(account.id, hashApiToken(token), clock());
+  await store.addApiToken(account.id, tokenHash, clock(), { bootstrap: true });
+  await store.removeBootstrapTokens(tokenHash);
 }
 
 /** Issues a new token for the named account (created if missing), or the default account. */
@@ -57,11 +66,13 @@ export async function issueApiToken(store: Store, clock: Clock, accountName?: st
 }
 
 /**
- * How long a token -> account answer is reused without asking the store. Short on purpose:
- * tokens cannot be revoked yet, but when they can, a revoked token must stop working within
- * seconds on every server process (another process's revocation never reaches this memory).
+ * How long a token -> account answer is reused without asking the store. Short on purpose: a
+ * token revoked by `squidship token revoke` (another process, whose revocation never reaches
+ * this memory) stops working within this time on every server process.
  */
 export const TOKEN_CACHE_TTL_MS = 5000;
+/** A token's last use is written at most this often (a write per request would contend with ingests). */
+export const TOKEN_LAST_USED_PRECISION_MS = 60_000;
 /** Distinct tokens remembered; beyond that the oldest is forgotten (a few hundred KiB at most). */
 const TOKEN_CACHE_MAX_ENTRIES = 1000;
 
@@ -79,13 +90,18 @@ export interface TokenAuthenticator {
  * process works at once, and a flood of wrong tokens cannot fill the memo.
  */
 export function createTokenAuthenticator(store: Store, clock: Clock, ttlMs = TOKEN_CACHE_TTL_MS): TokenAuthenticator {
-  const known = new Map<string, { account: Account; expiresAtMs: number }>();
+  const known = new Map<string, { account: Account; expiresAtMs: number; useRecordedAtMs: number }>();
   async function askStore(tokenHash: string, nowMs: number): Promise<Account | null> {
     const account = await store.findAccountByTokenHash(tokenHash);
+    let useRecordedAtMs = known.get(tokenHash)?.useRecordedAtMs ?? Number.NEGATIVE_INFINITY;
     known.delete(tokenHash);
     if (account === null) return null;
+    if (nowMs - useRecordedAtMs >= TOKEN_LAST_USED_PRECISION_MS) {
+      await store.recordApiTokenUse(tokenHash, nowMs, TOKEN_LAST_USED_PRECISION_MS);
+      useRecordedAtMs = nowMs;
+    }
     if (known.size >= TOKEN_CACHE_MAX_ENTRIES) known.delete(known.keys().next().value as string);
-    known.set(tokenHash, { account, expiresAtMs: nowMs + ttlMs });
+    known.set(tokenHash, { account, expiresAtMs: nowMs + ttlMs, useRecordedAtMs });
     return account;
   }
   return {

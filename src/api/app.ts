@@ -8,8 +8,10 @@ import { createTokenAuthenticator } from '../accounts/api-tokens.js';
 import type { AppDeps } from './app-deps.js';
 import { registerAuth } from './auth.js';
 import { registerBodyParsers } from './body-parsers.js';
+import { applyHeadersTimeout, createConnectionOptions } from './connection-options.js';
 import { createErrorHandler, echoRequestId, handleNotFound } from './errors.js';
 import { createLoggerOptions } from './logging.js';
+import { createRequestLimits } from './rate-limits.js';
 import { EXTENSION_TAG } from './schemas.js';
 import { createValidatorCompiler } from './validation.js';
 import { createCrawlerRoutes } from './routes/crawlers.js';
@@ -36,7 +38,9 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     return503OnClosing: true,
+    ...createConnectionOptions(deps.config.http),
   });
+  applyHeadersTimeout(app, deps.config.http);
   app.setValidatorCompiler(createValidatorCompiler());
   app.setErrorHandler(createErrorHandler(deps.config.maxBodyBytes));
   app.setNotFoundHandler(handleNotFound);
@@ -44,7 +48,9 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   app.addHook('onRoute', addEmptyBodyDefault);
   // Before the token check, so that every answer carries it, a 401 and a 404 too.
   app.addHook('onRequest', echoRequestId);
-  registerAuth(app, createTokenAuthenticator(deps.store, deps.clock));
+  const limits = createRequestLimits(deps.config.limits, deps.clock);
+  app.addHook('onRequest', limits.limitAddress);
+  registerAuth(app, createTokenAuthenticator(deps.store, deps.clock), limits);
   await registerOpenApi(app);
 
   await app.register(createHealthRoutes(deps));

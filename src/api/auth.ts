@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler, RouteO
 import type { TokenAuthenticator } from '../accounts/api-tokens.js';
 import { AppError } from '../domain/app-error.js';
 import type { Account } from '../domain/types.js';
+import type { RequestLimits } from './rate-limits.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,16 +43,22 @@ function isPublicRoute(route: RouteOptions): boolean {
 /**
  * Adds the token check, first, to the onRequest hooks of every route that is not public, as it
  * is registered (call before any route). Unknown paths run no check: they answer 404 with or
- * without a token.
+ * without a token. An address that sent too many wrong tokens is refused before its token is
+ * looked at; a missing header is not counted as a guess.
  */
-export function registerAuth(app: FastifyInstance, tokens: TokenAuthenticator): void {
+export function registerAuth(app: FastifyInstance, tokens: TokenAuthenticator, limits: RequestLimits): void {
   app.decorateRequest('account', null);
-  const authenticate: onRequestAsyncHookHandler = async (request) => {
+  const authenticate: onRequestAsyncHookHandler = async (request, reply) => {
+    if (limits.refuseGuessingAddress(request, reply)) return reply;
     const match = AUTH_HEADER.exec(request.headers.authorization ?? '');
     if (!match?.[1]) throw notAuthenticated();
     const account = await tokens.authenticate(match[1]);
-    if (account === null) throw notAuthenticated();
+    if (account === null) {
+      limits.recordAuthFailure(request);
+      throw notAuthenticated();
+    }
     request.account = account;
+    if (limits.refuseAccountOverLimit(account.id, reply)) return reply;
   };
   app.addHook('onRoute', (route) => {
     if (isPublicRoute(route)) return;

@@ -3,6 +3,7 @@
 // Bad input is always a 4xx naming the field; 5xx text is hidden and logged.
 import type { FastifyError, FastifyReply, FastifyRequest, FastifySchemaValidationError, onRequestHookHandler } from 'fastify';
 import { AppError, toError } from '../domain/app-error.js';
+import { isDatabaseBusy } from '../storage/database-busy.js';
 import { UNSUPPORTED_MEDIA_TYPE_MESSAGE } from './form-bodies.js';
 
 export interface ErrorBody {
@@ -39,6 +40,9 @@ export function mapError(thrown: unknown, bodyLimitBytes: number): Mapped | null
     return { status: thrown.status, type: thrown.code, message: thrown.message };
   }
   const error = toError(thrown) as FastifyError;
+  if (isDatabaseBusy(error)) {
+    return { status: 503, type: 'DatabaseBusy', message: 'The database is busy (another process holds its write lock); retry in a moment.' };
+  }
   if (Array.isArray(error.validation)) {
     return mapValidationError(error.validation, error.validationContext ?? 'body');
   }
@@ -87,9 +91,22 @@ function joinPath(parent: string, field: string): string {
   return parent === '' ? field : `${parent}.${field}`;
 }
 
+/** Seconds a client waits before retrying a write the busy database refused. */
+const DATABASE_BUSY_RETRY_AFTER_S = 2;
+
 export function createErrorHandler(bodyLimitBytes: number) {
   return function handleError(thrown: unknown, request: FastifyRequest, reply: FastifyReply): void {
+    if (isClientGone(request)) {
+      // A client that hangs up mid-request is routine (a cancelled push, a closed tab), not our failure.
+      request.log.info({ err: toError(thrown) }, 'request.aborted');
+      return;
+    }
     const mapped = mapError(thrown, bodyLimitBytes);
+    if (mapped?.type === 'DatabaseBusy') {
+      request.log.warn({ err: toError(thrown) }, 'request.database_busy');
+      void reply.status(503).header('retry-after', DATABASE_BUSY_RETRY_AFTER_S).send(renderErrorBody(503, mapped.type, mapped.message));
+      return;
+    }
     if (mapped !== null && mapped.status < 500) {
       request.log.info({ type: mapped.type, status: mapped.status }, 'request.rejected');
       void reply.status(mapped.status).send(renderErrorBody(mapped.status, mapped.type, mapped.message));
@@ -100,6 +117,10 @@ export function createErrorHandler(bodyLimitBytes: number) {
     const type = mapped?.type ?? 'SomethingWentWrong';
     void reply.status(status).send(renderErrorBody(status, type, 'Something went wrong on our side; the server log has the details.'));
   };
+}
+
+function isClientGone(request: FastifyRequest): boolean {
+  return request.raw.aborted || request.raw.socket?.destroyed === true;
 }
 
 /** Every answer carries its request's id (the client's X-Request-Id, else ours), for support. */

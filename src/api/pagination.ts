@@ -5,10 +5,12 @@ import type { PageRequest } from '../storage/store.js';
 
 export const DEFAULT_LIMIT = 50;
 export const MAX_LIMIT = 100;
+/** The last page whose offset is still an exact integer in JavaScript and both databases. */
+export const MAX_PAGE = Math.floor(Number.MAX_SAFE_INTEGER / MAX_LIMIT);
 
 /** Spread into a route's querystring schema `properties`. */
 export const paginationQueryProperties = {
-  page: { type: 'integer', minimum: 1, description: 'Page number, from 1. Default 1.' },
+  page: { type: 'integer', minimum: 1, maximum: MAX_PAGE, description: `Page number, from 1 to ${MAX_PAGE}. Default 1.` },
   limit: { type: 'integer', minimum: 1, description: `Items per page. Default ${DEFAULT_LIMIT}; values above ${MAX_LIMIT} are capped to ${MAX_LIMIT}.` },
   page_size: { type: 'integer', minimum: 1, description: 'Alias of `limit` (Lobstr\'s SDK sends it). `limit` wins when both are given.' },
 } as const;

@@ -53,13 +53,20 @@ export async function runCli(input: CliInput): Promise<number> {
   }
 }
 
+const TOKEN_COMMANDS: Record<string, () => Promise<Command>> = {
+  create: async () => (await import('./commands/token-create.js')).runTokenCreate,
+  list: async () => (await import('./commands/token-list.js')).runTokenList,
+  revoke: async () => (await import('./commands/token-revoke.js')).runTokenRevoke,
+};
+
 async function runToken(context: CliContext): Promise<void> {
   const [sub, ...args] = context.args;
-  if (sub !== 'create') {
-    throw new UsageError(sub === undefined ? 'token needs a subcommand: token create' : `unknown token subcommand "${sub}"`);
+  const loadSub = sub !== undefined && Object.hasOwn(TOKEN_COMMANDS, sub) ? TOKEN_COMMANDS[sub] : undefined;
+  if (loadSub === undefined) {
+    throw new UsageError(sub === undefined ? 'token needs a subcommand: token create, token list or token revoke' : `unknown token subcommand "${sub}"`);
   }
-  const { runTokenCreate } = await import('./commands/token-create.js');
-  await runTokenCreate({ ...context, args });
+  const command = await loadSub();
+  await command({ ...context, args });
 }
 
 /** The CLI's one error table. */

@@ -8,6 +8,8 @@ Commands:
   migrate                         Apply pending database migrations, then exit.
   token create [--account NAME]   Issue an API token (for the default account unless NAME is given)
                                   and print only the token on stdout.
+  token list                      List the tokens: id, account, created, last used (never the token).
+  token revoke ID                 Delete the token with that id; running servers refuse it within 5 s.
   push FILE --squid ID [--complete] [--batch-rows N]
                                   Stream a .ndjson/.jsonl, .json (top-level array) or .csv file into a
                                   new run of squid ID through the API at SQUIDSHIP_URL

@@ -51,8 +51,32 @@ export interface Config {
     pollIntervalMs: number;
   };
   shutdownTimeoutMs: number;
+  http: HttpLimits;
+  limits: AccountLimits;
   /** Use the native CSV encoder when it is built (false: the JavaScript one, same bytes). */
   nativeCsv: boolean;
+}
+
+/** Connection timeouts of the API server (0: off). */
+export interface HttpLimits {
+  /** A socket with no bytes either way for this long is closed (a stalled body, an idle client). */
+  idleTimeoutMs: number;
+  /** Time to receive a request's headers. */
+  headersTimeoutMs: number;
+  /** How long a kept-alive connection waits for its next request. */
+  keepAliveTimeoutMs: number;
+  /** Read the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy: boolean;
+}
+
+/** Request rates (per minute) and per-account caps; 0 turns each one off. */
+export interface AccountLimits {
+  requestsPerTokenPerMinute: number;
+  requestsPerIpPerMinute: number;
+  authFailuresPerIpPerMinute: number;
+  maxSquidsPerAccount: number;
+  maxConcurrentPushesPerAccount: number;
+  maxRowsPerRun: number;
 }
 
 export class ConfigError extends Error {
@@ -110,6 +134,16 @@ export const SETTINGS = {
   SQUIDSHIP_DELIVERY_CONCURRENCY: { kind: 'int', default: 2, min: 1, max: 64, hint: 'deliveries at once', description: 'Deliveries one worker process runs at once.' },
   SQUIDSHIP_DELIVERY_POLL_INTERVAL_MS: createMsSetting(10, 3_600_000, 30_000, 'Safety-net poll; workers are woken at once when a run completes.'),
   SQUIDSHIP_SHUTDOWN_TIMEOUT_MS: createMsSetting(0, 3_600_000, 30_000, 'How long shutdown waits for in-flight uploads before aborting them; keep it below your orchestrator\'s kill grace period.'),
+  SQUIDSHIP_HTTP_IDLE_TIMEOUT_MS: createMsSetting(0, 3_600_000, 60_000, 'A connection with no bytes either way for this long is closed: an idle client, a request body that stalls. 0: never.'),
+  SQUIDSHIP_HTTP_HEADERS_TIMEOUT_MS: createMsSetting(1000, 3_600_000, 30_000, 'Time a client has to send a request\'s headers (slow clients holding connections open).'),
+  SQUIDSHIP_HTTP_KEEP_ALIVE_TIMEOUT_MS: createMsSetting(1000, 3_600_000, 72_000, 'How long a kept-alive connection waits for its next request; above your load balancer\'s idle timeout.'),
+  SQUIDSHIP_TRUST_PROXY: { kind: 'bool', default: false, description: 'Take the client address (per-address limits, logs) from the last `X-Forwarded-For` entry, the one the load balancer in front added. Set it only behind one proxy that sets that header, or clients choose their own address.' },
+  SQUIDSHIP_RATE_LIMIT_PER_TOKEN: { kind: 'int', default: 60_000, min: 0, max: 10_000_000, hint: 'requests a minute; 0: off', description: 'Requests a minute one account may make (all its tokens together); beyond it, 429 `RateLimitExceeded` with `Retry-After`.' },
+  SQUIDSHIP_RATE_LIMIT_PER_IP: { kind: 'int', default: 120_000, min: 0, max: 10_000_000, hint: 'requests a minute; 0: off', description: 'Requests a minute from one client address (every route but /healthz and /readyz).' },
+  SQUIDSHIP_RATE_LIMIT_AUTH_FAILURES_PER_IP: { kind: 'int', default: 100, min: 0, max: 10_000_000, hint: 'failures a minute; 0: off', description: 'Failed token checks a minute from one client address; beyond it the address gets 429 on every authenticated route until the minute ends (against token guessing).' },
+  SQUIDSHIP_MAX_SQUIDS_PER_ACCOUNT: { kind: 'int', default: 0, min: 0, max: 10_000_000, hint: 'squids; 0: no cap', description: 'Squids one account may have; creating one more answers 400 `SlotsLimitExceeded`.' },
+  SQUIDSHIP_MAX_CONCURRENT_PUSHES_PER_ACCOUNT: { kind: 'int', default: 0, min: 0, max: 10_000, hint: 'pushes at once; 0: no cap', description: 'Result pushes (`POST /v1/runs/{id}/results`) one account may have in flight at once; one more answers 429 `ConcurrencyLimitExceeded`.' },
+  SQUIDSHIP_MAX_ROWS_PER_RUN: { kind: 'int', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER, hint: 'rows; 0: no cap', description: 'Rows one run may hold; a push that would go past it answers 400 `UsageLimitExceeded` and stores none of its rows.' },
   SQUIDSHIP_NATIVE_CSV: { kind: 'bool', default: true, description: 'Use the native CSV encoder when it is built (`false`: the JavaScript encoder, same bytes).' },
 } as const satisfies Record<`SQUIDSHIP_${string}`, Setting>;
 
@@ -161,6 +195,20 @@ export function loadConfig(env: Env, cwd: string): Config {
       pollIntervalMs: read.int('SQUIDSHIP_DELIVERY_POLL_INTERVAL_MS'),
     },
     shutdownTimeoutMs: read.int('SQUIDSHIP_SHUTDOWN_TIMEOUT_MS'),
+    http: {
+      idleTimeoutMs: read.int('SQUIDSHIP_HTTP_IDLE_TIMEOUT_MS'),
+      headersTimeoutMs: read.int('SQUIDSHIP_HTTP_HEADERS_TIMEOUT_MS'),
+      keepAliveTimeoutMs: read.int('SQUIDSHIP_HTTP_KEEP_ALIVE_TIMEOUT_MS'),
+      trustProxy: read.bool('SQUIDSHIP_TRUST_PROXY'),
+    },
+    limits: {
+      requestsPerTokenPerMinute: read.int('SQUIDSHIP_RATE_LIMIT_PER_TOKEN'),
+      requestsPerIpPerMinute: read.int('SQUIDSHIP_RATE_LIMIT_PER_IP'),
+      authFailuresPerIpPerMinute: read.int('SQUIDSHIP_RATE_LIMIT_AUTH_FAILURES_PER_IP'),
+      maxSquidsPerAccount: read.int('SQUIDSHIP_MAX_SQUIDS_PER_ACCOUNT'),
+      maxConcurrentPushesPerAccount: read.int('SQUIDSHIP_MAX_CONCURRENT_PUSHES_PER_ACCOUNT'),
+      maxRowsPerRun: read.int('SQUIDSHIP_MAX_ROWS_PER_RUN'),
+    },
     nativeCsv: read.bool('SQUIDSHIP_NATIVE_CSV'),
   };
   if (config.databaseUrl !== null && (env.SQUIDSHIP_SECRET_KEY ?? '').trim() === '') {
@@ -242,8 +290,8 @@ function createReader(env: Env, problems: string[]) {
     token(name: NameOfKind<'token'>): string | null {
       const value = raw(name);
       if (value === undefined) return null;
-      if (/^[A-Za-z0-9_-]{20,200}$/.test(value)) return value;
-      problems.push(`${name} is invalid: set 20 to 200 characters of letters, digits, '-' or '_'`);
+      if (/^[A-Za-z0-9_-]{32,200}$/.test(value)) return value;
+      problems.push(`${name} is invalid: set 32 to 200 letters, digits, '-' or '_' (a short token can be found from its stored SHA-256; openssl rand -hex 20)`);
       return null;
     },
     secretKey(name: NameOfKind<'secret-key'>): Buffer | null {

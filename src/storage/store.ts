@@ -22,6 +22,15 @@ export interface PageRequest {
   offset: number;
 }
 
+export interface ApiTokenInfo {
+  id: HexId;
+  accountId: HexId;
+  accountName: string;
+  createdAtMs: number;
+  lastUsedAtMs: number | null;
+  bootstrap: boolean;
+}
+
 export interface Page<T> {
   items: T[];
   total: number;
@@ -156,8 +165,17 @@ export interface Store {
   // Accounts and API tokens (tokens are stored as SHA-256 hex hashes, never in clear).
   createAccount(input: { name: string; email: string; nowMs: number }): Promise<Account>;
   findAccountByName(name: string): Promise<Account | null>;
-  addApiToken(accountId: HexId, tokenHash: string, nowMs: number): Promise<void>;
+  /** Adds the token (a no-op when its hash is known); `bootstrap` marks it as SQUIDSHIP_BOOTSTRAP_TOKEN's. */
+  addApiToken(accountId: HexId, tokenHash: string, nowMs: number, options?: { bootstrap?: boolean }): Promise<void>;
   findAccountByTokenHash(tokenHash: string): Promise<Account | null>;
+  /** Sets the token's last use to `nowMs` unless it was set less than `precisionMs` before. */
+  recordApiTokenUse(tokenHash: string, nowMs: number, precisionMs: number): Promise<void>;
+  /** Every token, oldest first, with its account (never the token or its hash). */
+  listApiTokens(): Promise<ApiTokenInfo[]>;
+  /** Deletes the token with this public id; false when there is none. */
+  revokeApiToken(tokenId: HexId): Promise<boolean>;
+  /** Deletes the bootstrap tokens but the one with `keepHash` (null: all of them); returns how many. */
+  removeBootstrapTokens(keepHash: string | null): Promise<number>;
 
   // Squids. Names are unique per account (AppError DuplicateSquid, 400).
   createSquid(input: NewSquid): Promise<Squid>;

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureDefaultAccount, hashApiToken, issueApiToken, registerApiToken } from '../../src/accounts/api-tokens.js';
+import { ensureDefaultAccount, hashApiToken, issueApiToken, syncBootstrapToken } from '../../src/accounts/api-tokens.js';
 import { createTempSqliteStore, type TempSqliteStore } from '../helpers/temp-store.js';
 
 const clock = () => 1_800_000_000_000;
@@ -30,7 +30,7 @@ describe('API tokens and the default account', () => {
     expect(token).toMatch(/^[0-9a-f]{40}$/);
     expect((await temp.store.findAccountByTokenHash(hashApiToken(token)))?.id).toBe(account.id);
     const other = await issueApiToken(temp.store, clock, 'other');
-    await expect(registerApiToken(temp.store, account, other.token, clock)).rejects.toThrow(/another account/);
-    await registerApiToken(temp.store, account, token, clock);
+    await expect(syncBootstrapToken(temp.store, account, other.token, clock)).rejects.toThrow(/another account/);
+    await syncBootstrapToken(temp.store, account, token, clock);
   });
 });

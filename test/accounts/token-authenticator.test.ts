@@ -1,6 +1,6 @@
 // Token -> account with a short-lived memo: hits are reused for TOKEN_CACHE_TTL_MS, misses never.
 import { afterEach, describe, expect, it } from 'vitest';
-import { TOKEN_CACHE_TTL_MS, createTokenAuthenticator, hashApiToken, issueApiToken } from '../../src/accounts/api-tokens.js';
+import { TOKEN_CACHE_TTL_MS, TOKEN_LAST_USED_PRECISION_MS, createTokenAuthenticator, hashApiToken, issueApiToken } from '../../src/accounts/api-tokens.js';
 import { createTempSqliteStore, type TempSqliteStore } from '../helpers/temp-store.js';
 
 describe('token authenticator', () => {
@@ -34,5 +34,28 @@ describe('token authenticator', () => {
     expect(await tokens.authenticate(token)).toEqual(account);
     nowMs += 1;
     await expect(tokens.authenticate(token)).rejects.toThrow();
+  });
+
+  it('records a token\'s last use at most once per precision window, and stops a revoked token after the TTL', async () => {
+    temp = await createTempSqliteStore();
+    let nowMs = 1_000;
+    const tokens = createTokenAuthenticator(temp.store, () => nowMs);
+    const { account, token } = await issueApiToken(temp.store, () => nowMs);
+    const lastUsed = async () => (await temp!.store.listApiTokens())[0]?.lastUsedAtMs;
+    expect(await lastUsed()).toBeNull();
+    expect(await tokens.authenticate(token)).toEqual(account);
+    expect(await lastUsed()).toBe(1_000);
+    nowMs += TOKEN_CACHE_TTL_MS;
+    expect(await tokens.authenticate(token)).toEqual(account);
+    expect(await lastUsed()).toBe(1_000);
+    nowMs = 1_000 + TOKEN_LAST_USED_PRECISION_MS;
+    expect(await tokens.authenticate(token)).toEqual(account);
+    expect(await lastUsed()).toBe(nowMs);
+
+    const [info] = await temp.store.listApiTokens();
+    expect(await temp.store.revokeApiToken(info?.id ?? '')).toBe(true);
+    expect(await tokens.authenticate(token)).toEqual(account);
+    nowMs += TOKEN_CACHE_TTL_MS;
+    expect(await tokens.authenticate(token)).toBeNull();
   });
 });

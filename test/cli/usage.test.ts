@@ -20,7 +20,7 @@ describe.concurrent('squidship usage', () => {
 
   it.each([
     [['launch'], 'squidship: unknown command "launch" (see squidship --help)'],
-    [['token'], 'squidship: token needs a subcommand: token create (see squidship --help)'],
+    [['token'], 'squidship: token needs a subcommand: token create, token list or token revoke (see squidship --help)'],
     [['token', 'delete'], 'squidship: unknown token subcommand "delete" (see squidship --help)'],
     [['migrate', '--force'], "squidship: Unknown option '--force' (see squidship --help)"],
     [['serve', '--role', 'boss'], 'squidship: --role must be one of all, api, worker, not "boss" (see squidship --help)'],

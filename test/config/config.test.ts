@@ -38,6 +38,28 @@ describe('loadConfig', () => {
     expect(problemsOf({ SQUIDSHIP_NATIVE_CSV: 'maybe' })).toHaveLength(1);
   });
 
+  it('reads the connection timeouts, rate limits and caps, 0 turning a limit off', () => {
+    const defaults = loadConfig({}, '/srv');
+    expect(defaults.http).toEqual({ idleTimeoutMs: 60_000, headersTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, trustProxy: false });
+    expect(defaults.limits).toEqual({
+      requestsPerTokenPerMinute: 60_000,
+      requestsPerIpPerMinute: 120_000,
+      authFailuresPerIpPerMinute: 100,
+      maxSquidsPerAccount: 0,
+      maxConcurrentPushesPerAccount: 0,
+      maxRowsPerRun: 0,
+    });
+    const set = loadConfig({ SQUIDSHIP_RATE_LIMIT_PER_TOKEN: '0', SQUIDSHIP_MAX_ROWS_PER_RUN: '1000000', SQUIDSHIP_TRUST_PROXY: 'true' }, '/srv');
+    expect(set.limits).toMatchObject({ requestsPerTokenPerMinute: 0, maxRowsPerRun: 1_000_000 });
+    expect(set.http.trustProxy).toBe(true);
+    expect(problemsOf({ SQUIDSHIP_RATE_LIMIT_AUTH_FAILURES_PER_IP: '-1', SQUIDSHIP_HTTP_HEADERS_TIMEOUT_MS: '10' })).toHaveLength(2);
+  });
+
+  it('refuses a bootstrap token shorter than 32 characters (its bare SHA-256 is stored)', () => {
+    expect(problemsOf({ SQUIDSHIP_BOOTSTRAP_TOKEN: 'a'.repeat(31) })).toEqual([expect.stringMatching(/^SQUIDSHIP_BOOTSTRAP_TOKEN is invalid: set 32 to 200/)]);
+    expect(loadConfig({ SQUIDSHIP_BOOTSTRAP_TOKEN: 'a'.repeat(32) }, '/srv').bootstrapToken).toBe('a'.repeat(32));
+  });
+
   it('turns the embedded S3 endpoint off when an endpoint is configured', () => {
     const config = loadConfig({ SQUIDSHIP_S3_ENDPOINT: 'http://minio:9000/' }, '/srv');
     expect(config.s3.endpoint).toBe('http://minio:9000');

@@ -9,6 +9,7 @@ import { parseJsonArrayRows } from '../../ingest/json-rows.js';
 import { parseNdjsonRows, type ParsedBatch, type RowParseOptions } from '../../ingest/ndjson-rows.js';
 import { DEFAULT_BATCH_BYTES } from '../../ingest/parsed-batch.js';
 import { createNdjsonParseThread, type NdjsonParseThread } from '../../ingest/threaded-ndjson-rows.js';
+import { capRunRows, createPushSlots } from '../account-caps.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireAccount } from '../auth.js';
 import { NDJSON_CONTENT_TYPE } from '../body-parsers.js';
@@ -68,6 +69,7 @@ export function createRunResultRoutes(deps: AppDeps): FastifyPluginAsync {
     // Started by the first big NDJSON body; stopped with the app.
     const parseThread = createNdjsonParseThread();
     app.addHook('onClose', () => parseThread.close());
+    const pushSlots = createPushSlots(config.limits.maxConcurrentPushesPerAccount);
     app.post<{ Params: IdParams }>('/runs/:id/results', {
       schema: markExtension({
         tags: ['Runs', 'Results'],
@@ -82,12 +84,17 @@ export function createRunResultRoutes(deps: AppDeps): FastifyPluginAsync {
             type: 'object',
             properties: { accepted: { type: 'integer' }, total_results: { type: 'integer' }, run: runSchema },
           },
-          ...errorResponses(400, 401, 404, 409, 413, 415),
+          ...errorResponses(400, 401, 404, 409, 413, 415, 429),
         },
       }),
     }, async (request) => {
       try {
-        return await appendResults(request);
+        const release = pushSlots.acquire(requireAccount(request).id);
+        try {
+          return await appendResults(request);
+        } finally {
+          release();
+        }
       } catch (error) {
         if (isNdjson(request)) await discardRest(request.body as Readable);
         throw error;
@@ -101,7 +108,9 @@ export function createRunResultRoutes(deps: AppDeps): FastifyPluginAsync {
         throw new AppError('RunNotRunning', `Run ${run.id} is ${run.status}: results can only be added to a running run.`, { status: 409 });
       }
       const options = { maxRowBytes: config.maxRowBytes, batchRows, batchBytes: DEFAULT_BATCH_BYTES, now: clock };
-      const batches = readBatches(request, options, parseThread);
+      const { maxRowsPerRun } = config.limits;
+      const parsed = readBatches(request, options, parseThread);
+      const batches = maxRowsPerRun === 0 ? parsed : capRunRows(parsed, run.totalResults, maxRowsPerRun);
       const outcome = await ingestResults({ store, runId: run.id, batches, nowMs: clock() });
       return { accepted: outcome.accepted, total_results: outcome.run.totalResults, run: serializeRun(outcome.run, clock()) };
     }

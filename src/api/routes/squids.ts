@@ -5,6 +5,7 @@ import { BUILT_IN_CRAWLER } from '../../domain/crawlers.js';
 import type { HexId, Squid } from '../../domain/types.js';
 import type { SquidPatch, Store } from '../../storage/store.js';
 import type { ChannelRegistry } from '../../channels/registry.js';
+import { requireSquidSlot } from '../account-caps.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireAccount } from '../auth.js';
 import { pageEnvelopeSchema, paginationQueryProperties, readPageWindow, renderPage, type PaginationQuery } from '../pagination.js';
@@ -84,6 +85,7 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
       rejectUnsupportedFields(body);
       const crawlerId = (body.crawler ?? BUILT_IN_CRAWLER.id).toLowerCase();
       if (crawlerId !== BUILT_IN_CRAWLER.id) throw notFound('ModuleNotFound', `Crawler ${body.crawler} not found.`, 'crawler');
+      await requireSquidSlot(store, account.id, deps.config.limits.maxSquidsPerAccount);
       const name = body.name ?? (await pickDefaultName(store, account.id));
       const squid = await store.createSquid({ accountId: account.id, crawlerId, name, nowMs: clock() });
       return loadSquidView(store, deps.channels, squid);

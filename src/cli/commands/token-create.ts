@@ -35,7 +35,7 @@ export async function runTokenCreate(context: CliContext): Promise<void> {
 }
 
 /** A data folder or database URL set explicitly may be new; the default one must hold a database. */
-async function requireDatabaseUnlessChosen(context: CliContext, config: Config): Promise<void> {
+export async function requireDatabaseUnlessChosen(context: CliContext, config: Config): Promise<void> {
   if (config.databaseUrl !== null || (context.env.SQUIDSHIP_DATA_DIR ?? '').trim() !== '') return;
   const databasePath = join(config.dataDir, SQLITE_FILE_NAME);
   await access(databasePath).catch((error: unknown) => {

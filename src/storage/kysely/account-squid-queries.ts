@@ -1,4 +1,4 @@
-// Accounts, API tokens, squids and destinations.
+// Accounts, squids and destinations.
 import { sql } from 'kysely';
 import { AppError } from '../../domain/app-error.js';
 import type { Store } from '../store.js';
@@ -8,7 +8,7 @@ import { escapeLike, newHexId, type StoreContext } from './store-context.js';
 
 type AccountSquidMethods = Pick<
   Store,
-  | 'createAccount' | 'findAccountByName' | 'addApiToken' | 'findAccountByTokenHash'
+  | 'createAccount' | 'findAccountByName'
   | 'createSquid' | 'getSquid' | 'getSquidById' | 'listSquids' | 'listSquidNamesStartingWith'
   | 'updateSquid' | 'deleteSquid' | 'getLastRun' | 'getSquidSummary' | 'putDestination' | 'listDestinations'
 >;
@@ -39,23 +39,6 @@ export function createAccountSquidMethods({ ops, db, secretBox }: StoreContext):
       const row = await db.selectFrom('accounts').selectAll().where('name', '=', name).orderBy('seq').limit(1).executeTakeFirst();
       return row === undefined ? null : toAccount(row);
     },
-    async addApiToken(accountId, tokenHash, nowMs) {
-      await db
-        .insertInto('api_tokens')
-        .values({ token_hash: tokenHash, account_id: accountId, created_at: nowMs })
-        .onConflict((oc) => oc.column('token_hash').doNothing())
-        .execute();
-    },
-    async findAccountByTokenHash(tokenHash) {
-      const row = await db
-        .selectFrom('api_tokens')
-        .innerJoin('accounts', 'accounts.id', 'api_tokens.account_id')
-        .selectAll('accounts')
-        .where('api_tokens.token_hash', '=', tokenHash)
-        .executeTakeFirst();
-      return row === undefined ? null : toAccount(row);
-    },
-
     async createSquid({ accountId, crawlerId, name, nowMs }) {
       try {
         const row = await db

@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { SecretBox } from '../secret-box.js';
 import type { Store } from '../store.js';
 import { createAccountSquidMethods } from './account-squid-queries.js';
+import { createApiTokenMethods } from './api-token-queries.js';
 import { createDeliveryMethods } from './delivery-queries.js';
 import type { DialectOps } from './dialect-ops.js';
 import { createResultExportMethods } from './result-export-query.js';
@@ -25,6 +26,7 @@ export function createKyselyStore(ops: DialectOps, secretBox: SecretBox): Store 
       return closing;
     },
     ...createAccountSquidMethods(ctx),
+    ...createApiTokenMethods(ctx),
     ...createRunMethods(ctx),
     ...createResultMethods(ctx),
     ...createResultExportMethods(ctx),

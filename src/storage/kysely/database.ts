@@ -15,6 +15,11 @@ export interface ApiTokensTable {
   token_hash: string;
   account_id: string;
   created_at: number;
+  /** Public id (migration 0004; null only if a row were written by an older release). */
+  id: string | null;
+  last_used_at: number | null;
+  /** 1: registered from SQUIDSHIP_BOOTSTRAP_TOKEN (removed when the variable is unset). */
+  is_bootstrap: Generated<number>;
 }
 
 export interface SquidsTable {

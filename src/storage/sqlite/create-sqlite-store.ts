@@ -2,7 +2,7 @@
 // writer, so every write transaction starts with BEGIN IMMEDIATE (it takes the write lock at
 // once, and busy_timeout makes other processes wait for it instead of failing mid-way).
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteAdapter, SqliteDialect, sql } from 'kysely';
@@ -49,7 +49,9 @@ class LockingSqliteDialect extends SqliteDialect {
 }
 
 function openDatabase(filePath: string): SqliteDatabase.Database {
-  mkdirSync(dirname(filePath), { recursive: true });
+  mkdirSync(dirname(filePath), { recursive: true, mode: 0o700 });
+  // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the same mode.
+  closeSync(openSync(filePath, 'a', 0o600));
   const raw = new SqliteDatabase(filePath);
   raw.pragma('journal_mode = WAL');
   raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
