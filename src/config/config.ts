@@ -2,6 +2,7 @@
 // SETTINGS, read by loadConfig(env), which is pure and reports every bad variable at once.
 // docs/configuration.md is rendered from SETTINGS (npm run docs:config), so the two cannot drift.
 import { isAbsolute, resolve } from 'node:path';
+import { parseCidrList } from '../egress/egress-policy.js';
 
 export interface Config {
   host: string;
@@ -53,6 +54,9 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** Use the native CSV encoder when it is built (false: the JavaScript one, same bytes). */
   nativeCsv: boolean;
+  /** CIDR blocks of loopback/private addresses channels may connect to (SQUIDSHIP_EGRESS_ALLOW). */
+  egressAllow: string[];
+  webhook: { timeoutMs: number };
 }
 
 export class ConfigError extends Error {
@@ -111,6 +115,8 @@ export const SETTINGS = {
   SQUIDSHIP_DELIVERY_POLL_INTERVAL_MS: createMsSetting(10, 3_600_000, 30_000, 'Safety-net poll; workers are woken at once when a run completes.'),
   SQUIDSHIP_SHUTDOWN_TIMEOUT_MS: createMsSetting(0, 3_600_000, 30_000, 'How long shutdown waits for in-flight uploads before aborting them; keep it below your orchestrator\'s kill grace period.'),
   SQUIDSHIP_NATIVE_CSV: { kind: 'bool', default: true, description: 'Use the native CSV encoder when it is built (`false`: the JavaScript encoder, same bytes).' },
+  SQUIDSHIP_EGRESS_ALLOW: { kind: 'optional-string', default: null, defaultText: 'unset: no loopback or private address', description: 'Comma-separated CIDR blocks of loopback or private addresses that webhook URLs and S3 endpoints may reach (`127.0.0.1/32,10.0.0.0/8`). Link-local and metadata addresses are refused whatever it says; the embedded S3 endpoint and `SQUIDSHIP_S3_ENDPOINT` are always allowed.' },
+  SQUIDSHIP_WEBHOOK_TIMEOUT_MS: createMsSetting(100, 120_000, 10_000, 'How long a webhook endpoint has to answer one event before the attempt counts as a timeout.'),
 } as const satisfies Record<`SQUIDSHIP_${string}`, Setting>;
 
 type SettingName = keyof typeof SETTINGS;
@@ -162,6 +168,8 @@ export function loadConfig(env: Env, cwd: string): Config {
     },
     shutdownTimeoutMs: read.int('SQUIDSHIP_SHUTDOWN_TIMEOUT_MS'),
     nativeCsv: read.bool('SQUIDSHIP_NATIVE_CSV'),
+    egressAllow: readCidrList(read.optionalString('SQUIDSHIP_EGRESS_ALLOW'), problems),
+    webhook: { timeoutMs: read.int('SQUIDSHIP_WEBHOOK_TIMEOUT_MS') },
   };
   if (config.databaseUrl !== null && (env.SQUIDSHIP_SECRET_KEY ?? '').trim() === '') {
     // A key generated into one machine's data folder would not decrypt what another machine stored.
@@ -172,6 +180,16 @@ export function loadConfig(env: Env, cwd: string): Config {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function readCidrList(text: string | null, problems: string[]): string[] {
+  if (text === null) return [];
+  try {
+    return parseCidrList(text);
+  } catch (error) {
+    problems.push(`SQUIDSHIP_EGRESS_ALLOW is invalid: ${(error as Error).message}`);
+    return [];
+  }
 }
 
 function createReader(env: Env, problems: string[]) {
