@@ -22,6 +22,7 @@ import { openExport, toByteStream } from '../src/export/pipeline.js';
 import { startEmbeddedS3 } from '../src/channels/s3/embedded-server.js';
 import type { S3Target } from '../src/channels/s3/s3-target.js';
 import { uploadObject } from '../src/channels/s3/upload.js';
+import { createEgressPolicy, renderOrigin } from '../src/egress/egress-policy.js';
 import { createSecretBox } from '../src/storage/secret-box.js';
 import { createSqliteStore } from '../src/storage/sqlite/create-sqlite-store.js';
 import type { Store } from '../src/storage/store.js';
@@ -35,7 +36,8 @@ const S3_SETTINGS = { partSizeBytes: 8 * MIB, queueSize: 4, requestTimeoutMs: 12
 /** The S3 channel as main.ts registers it, its default endpoint the profile's s3rver. */
 function profileChannels(endpoint: string) {
   const defaults = { endpoint, region: 'us-east-1', forcePathStyle: true };
-  return createChannelRegistry([createS3Channel({ defaults, settings: { ...S3_SETTINGS, probeTimeoutMs: 10_000 } })]);
+  const egress = createEgressPolicy({ allow: [], implicitOrigins: [renderOrigin(endpoint)] });
+  return createChannelRegistry([createS3Channel({ defaults, settings: { ...S3_SETTINGS, probeTimeoutMs: 10_000 }, egress })]);
 }
 
 const { values } = parseArgs({

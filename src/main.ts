@@ -14,6 +14,9 @@ import { loadSecretKey } from './config/secret-key-file.js';
 import { systemClock } from './domain/clock.js';
 import { createChannelRegistry } from './channels/registry.js';
 import { createS3Channel } from './channels/s3/s3-channel.js';
+import { createWebhookChannel } from './channels/webhook/webhook-channel.js';
+import { createEgressPolicy, renderOrigin } from './egress/egress-policy.js';
+import { renderRunDownloadUrl } from './delivery/download-signature.js';
 import type { S3Defaults } from './channels/s3/s3-defaults.js';
 import { createDeliveryWorker } from './delivery/worker.js';
 import { getCsvAddonLoadError, loadCsvAddon } from './export/formats/csv/native-csv-records.js';
@@ -63,15 +66,16 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
 
     const s3Defaults = await startS3Defaults(config, options.role, stack);
     // The delivery channels: a new one is one more entry here.
-    const channels = createChannelRegistry([createS3Channel({ defaults: s3Defaults, settings: config.s3 })]);
-    const deps: AppDeps = {
-      store,
-      config,
-      clock,
-      channels,
-      urlSigningKey: createHmac('sha256', secretKey).update('squidship download urls').digest(),
-      publicUrl: config.publicUrl ?? `http://${config.host}:${config.port}`,
-    };
+    const egress = createEgressPolicy({ allow: config.egressAllow, implicitOrigins: s3Defaults.endpoint === null ? [] : [renderOrigin(s3Defaults.endpoint)] });
+    const urlSigningKey = createHmac('sha256', secretKey).update('squidship download urls').digest();
+    const publicUrl = config.publicUrl ?? `http://${config.host}:${config.port}`;
+    const renderDownloadUrl = (runId: string, nowMs: number) =>
+      renderRunDownloadUrl(publicUrl, urlSigningKey, runId, Math.floor(nowMs / 1000) + config.downloadUrlTtlSeconds);
+    const channels = createChannelRegistry([
+      createS3Channel({ defaults: s3Defaults, settings: config.s3, egress }),
+      createWebhookChannel({ egress, timeoutMs: config.webhook.timeoutMs, renderDownloadUrl }),
+    ]);
+    const deps: AppDeps = { store, config, clock, channels, urlSigningKey, publicUrl };
 
     if (options.role !== 'api') {
       const worker = createDeliveryWorker({

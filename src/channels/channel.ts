@@ -3,13 +3,17 @@
 // one line in main.ts. A channel's config is its own JSON object, opaque to everything else.
 import type { Logger } from 'pino';
 import type { Clock } from '../domain/clock.js';
-import type { Delivery, DeliveryError, Run, Squid } from '../domain/types.js';
+import type { Delivery, DeliveryError, EndpointAnswer, Run, Squid } from '../domain/types.js';
 import type { ExportStream } from '../export/pipeline.js';
 
 /** A job when the run ends with its export file: what file channels (S3, SFTP...) deliver. */
 export const FILE_EVENT = 'file';
 /** A job when a run starts (webhooks later); enqueued in the run-start transaction. */
 export const RUN_RUNNING_EVENT = 'run.running';
+/** A job when a run is finalised (done or aborted, its `file` jobs over): planned in that transaction. */
+export const RUN_DONE_EVENT = 'run.done';
+/** Instead of run.done when the run ends `export_failed`. */
+export const RUN_ERROR_EVENT = 'run.error';
 
 export interface ParseFieldsOptions {
   /** configure: POST /v1/delivery (is_active required); test: the channel's test route. */
@@ -58,6 +62,15 @@ export interface DeliveryReceipt {
   bytes: number;
   /** The destination's version tag of what was written (S3: the ETag), when it has one. */
   etag: string | null;
+  /** What an HTTP endpoint answered (webhooks), for the history. */
+  endpoint?: EndpointAnswer;
+}
+
+/** A configured secret shown once (the configure answer, a rotation), never again. */
+export interface RevealedSecret<C> {
+  config: C;
+  /** The answer's added keys (webhook: `signing_secret`); empty when nothing new was made. */
+  revealed: Record<string, string>;
 }
 
 /** JSON Schema properties, for the OpenAPI documents of routes that show a channel's data. */
@@ -80,6 +93,13 @@ export interface DeliveryChannel<C = unknown> {
   readonly testBodyProperties: SchemaProperties;
   /** Validates the fields object (either body form, already extracted); throws AppError 400. */
   parseFields(fields: Record<string, unknown>, options: ParseFieldsOptions): ParsedFields<C>;
+  /**
+   * Optional: completes a parsed config with what the stored one keeps (a signing secret made on
+   * first configure); `previous` is the squid's stored config of this kind, or null.
+   */
+  prepareConfig?(config: C, previous: C | null): Promise<RevealedSecret<C>>;
+  /** Optional: a new secret (POST /v1/squids/{id}/<kind>-secret), shown once. */
+  rotateSecret?(config: C): RevealedSecret<C>;
   /** The squid's `<fieldsKey>` value: every field, secrets masked. */
   serializeFields(config: C, isActive: boolean): Record<string, unknown>;
   /** serializeFields' JSON Schema (it also orders the answer's keys). */
@@ -105,11 +125,14 @@ export interface DeliveryChannel<C = unknown> {
 
 /** A failed attempt, already classified: the engine retries it or gives up from `error`. */
 export class DeliveryFailure extends Error {
+  /** What an HTTP endpoint answered before the failure, when it answered. */
+  readonly endpoint: EndpointAnswer | undefined;
   constructor(
     readonly error: DeliveryError,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; endpoint?: EndpointAnswer },
   ) {
     super(error.message, options);
     this.name = 'DeliveryFailure';
+    this.endpoint = options?.endpoint;
   }
 }

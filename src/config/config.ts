@@ -2,6 +2,7 @@
 // SETTINGS, read by loadConfig(env), which is pure and reports every bad variable at once.
 // docs/configuration.md is rendered from SETTINGS (npm run docs:config), so the two cannot drift.
 import { isAbsolute, resolve } from 'node:path';
+import { parseCidrList } from '../egress/egress-policy.js';
 
 export interface Config {
   host: string;
@@ -55,6 +56,9 @@ export interface Config {
   limits: AccountLimits;
   /** Use the native CSV encoder when it is built (false: the JavaScript one, same bytes). */
   nativeCsv: boolean;
+  /** CIDR blocks of loopback/private addresses channels may connect to (SQUIDSHIP_EGRESS_ALLOW). */
+  egressAllow: string[];
+  webhook: { timeoutMs: number };
 }
 
 /** Connection timeouts of the API server (0: off). */
@@ -145,6 +149,8 @@ export const SETTINGS = {
   SQUIDSHIP_MAX_CONCURRENT_PUSHES_PER_ACCOUNT: { kind: 'int', default: 0, min: 0, max: 10_000, hint: 'pushes at once; 0: no cap', description: 'Result pushes (`POST /v1/runs/{id}/results`) one account may have in flight at once; one more answers 429 `ConcurrencyLimitExceeded`.' },
   SQUIDSHIP_MAX_ROWS_PER_RUN: { kind: 'int', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER, hint: 'rows; 0: no cap', description: 'Rows one run may hold; a push that would go past it answers 400 `UsageLimitExceeded` and stores none of its rows.' },
   SQUIDSHIP_NATIVE_CSV: { kind: 'bool', default: true, description: 'Use the native CSV encoder when it is built (`false`: the JavaScript encoder, same bytes).' },
+  SQUIDSHIP_EGRESS_ALLOW: { kind: 'optional-string', default: null, defaultText: 'unset: no loopback or private address', description: 'Comma-separated CIDR blocks of loopback or private addresses that webhook URLs and S3 endpoints may reach (`127.0.0.1/32,10.0.0.0/8`). Link-local and metadata addresses are refused whatever it says; the embedded S3 endpoint and `SQUIDSHIP_S3_ENDPOINT` are always allowed.' },
+  SQUIDSHIP_WEBHOOK_TIMEOUT_MS: createMsSetting(100, 120_000, 10_000, 'How long a webhook endpoint has to answer one event before the attempt counts as a timeout.'),
 } as const satisfies Record<`SQUIDSHIP_${string}`, Setting>;
 
 type SettingName = keyof typeof SETTINGS;
@@ -210,6 +216,8 @@ export function loadConfig(env: Env, cwd: string): Config {
       maxRowsPerRun: read.int('SQUIDSHIP_MAX_ROWS_PER_RUN'),
     },
     nativeCsv: read.bool('SQUIDSHIP_NATIVE_CSV'),
+    egressAllow: readCidrList(read.optionalString('SQUIDSHIP_EGRESS_ALLOW'), problems),
+    webhook: { timeoutMs: read.int('SQUIDSHIP_WEBHOOK_TIMEOUT_MS') },
   };
   if (config.databaseUrl !== null && (env.SQUIDSHIP_SECRET_KEY ?? '').trim() === '') {
     // A key generated into one machine's data folder would not decrypt what another machine stored.
@@ -220,6 +228,16 @@ export function loadConfig(env: Env, cwd: string): Config {
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+function readCidrList(text: string | null, problems: string[]): string[] {
+  if (text === null) return [];
+  try {
+    return parseCidrList(text);
+  } catch (error) {
+    problems.push(`SQUIDSHIP_EGRESS_ALLOW is invalid: ${(error as Error).message}`);
+    return [];
+  }
 }
 
 function createReader(env: Env, problems: string[]) {

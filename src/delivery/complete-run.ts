@@ -8,7 +8,7 @@ import { AppError } from '../domain/app-error.js';
 import type { Delivery, HexId, Run, Squid } from '../domain/types.js';
 import type { Store } from '../storage/store.js';
 import { renderExportFileName } from './export-file-name.js';
-import { planJobsFor } from './plan-deliveries.js';
+import { planJobsFor, planRunCompletionJobs } from './plan-deliveries.js';
 
 export interface RunServiceDeps {
   store: Store;
@@ -23,11 +23,11 @@ export interface EndRunInput {
   nowMs: number;
 }
 
-/** Ends a running run (else AppError RunNotRunning 409) and enqueues its `file` jobs. */
+/** Ends a running run (else AppError RunNotRunning 409) and enqueues its `file` jobs (or, with none, its run.done jobs). */
 export async function completeRun(deps: RunServiceDeps, input: EndRunInput): Promise<{ run: Run; deliveries: Delivery[] }> {
   const { accountId, run, squid, reason, nowMs } = input;
   const exportFileName = renderExportFileName(squid.name, nowMs, run.id);
-  return deps.store.completeRun({ accountId, runId: run.id, reason, nowMs, exportFileName }, planJobsFor(deps.channels, FILE_EVENT));
+  return deps.store.completeRun({ accountId, runId: run.id, reason, nowMs, exportFileName }, planRunCompletionJobs(deps.channels));
 }
 
 /** Starts a run; the jobs of channels that fire on `run.running` are enqueued in its transaction. */

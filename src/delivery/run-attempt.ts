@@ -10,6 +10,7 @@ import type { Delivery, DeliveryError } from '../domain/types.js';
 import type { AttemptResult, Store } from '../storage/store.js';
 import { computeBackoffMs } from './backoff.js';
 import { deliverJob } from './deliver-job.js';
+import { planRunEndJobs } from './plan-deliveries.js';
 import { startLeaseRenewal } from './lease-renewal.js';
 
 export interface AttemptDeps {
@@ -54,7 +55,7 @@ export async function runAttempt(deps: AttemptDeps, delivery: Delivery, control:
   let result: AttemptResult;
   try {
     const delivered = await deliverJob({ store, channels: deps.channels, delivery, clock, logger: log, signal: control.controller.signal, nativeEncoders: deps.config.nativeCsv });
-    result = { nowMs: clock(), outcome: 'succeeded', rows: delivered.rows, bytes: delivered.bytes, etag: delivered.etag ?? undefined };
+    result = { nowMs: clock(), outcome: 'succeeded', rows: delivered.rows, bytes: delivered.bytes, etag: delivered.etag ?? undefined, endpoint: delivered.endpoint };
   } catch (thrown) {
     if (control.reason === 'lease_lost') {
       log.warn('delivery.lease.lost');
@@ -65,7 +66,7 @@ export async function runAttempt(deps: AttemptDeps, delivery: Delivery, control:
       log.info({ released }, 'delivery.lease.released');
       return;
     }
-    result = decideFailure(deps, delivery, toDeliveryError(thrown));
+    result = { ...decideFailure(deps, delivery, toDeliveryError(thrown)), endpoint: thrown instanceof DeliveryFailure ? thrown.endpoint : undefined };
   } finally {
     renewal.stop();
   }
@@ -73,7 +74,7 @@ export async function runAttempt(deps: AttemptDeps, delivery: Delivery, control:
 }
 
 async function recordResult(deps: AttemptDeps, delivery: Delivery, result: AttemptResult, log: Logger): Promise<void> {
-  const recorded = await deps.store.finishAttempt(delivery.id, deps.workerId, result);
+  const recorded = await deps.store.finishAttempt(delivery.id, deps.workerId, result, planRunEndJobs(deps.channels));
   if (!recorded) {
     log.warn({ outcome: result.outcome }, 'delivery.lease.lost');
     return;
@@ -85,6 +86,15 @@ async function recordResult(deps: AttemptDeps, delivery: Delivery, result: Attem
   const fields = { outcome: result.outcome, error: result.error, nextAttemptAtMs: result.nextAttemptAtMs };
   if (result.outcome === 'failed') log.error(fields, 'delivery.attempt.failed');
   else log.warn(fields, 'delivery.attempt.failed');
+  if (result.error?.deactivatesDestination === true) await deactivateDestination(deps, delivery, log);
+}
+
+/** The destination refused for good (a webhook's 410): it stays configured, inactive. */
+async function deactivateDestination(deps: AttemptDeps, delivery: Delivery, log: Logger): Promise<void> {
+  const current = (await deps.store.listDestinations(delivery.squidId)).find((destination) => destination.kind === delivery.kind);
+  if (current === undefined || !current.isActive) return;
+  await deps.store.putDestination(delivery.squidId, delivery.kind, false, current.config, deps.clock());
+  log.warn({ squidId: delivery.squidId, kind: delivery.kind }, 'delivery.destination.deactivated');
 }
 
 /** Permanent errors stop at once; retryable ones back off until maxAttempts is reached. */

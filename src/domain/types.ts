@@ -128,6 +128,17 @@ export interface DeliveryError {
   /** HTTP status the destination answered, when it answered. */
   statusCode: number | null;
   retryable: boolean;
+  /** The destination refused for good (a webhook's 410): the engine turns it off. */
+  deactivatesDestination?: boolean;
+}
+
+/** What an HTTP endpoint answered one attempt (webhooks): shown in the delivery history. */
+export interface EndpointAnswer {
+  /** null: no answer (timeout, connection error). */
+  statusCode: number | null;
+  latencyMs: number;
+  /** The first 1 KiB of the answer's body, as text. */
+  bodyExcerpt: string | null;
 }
 
 export type AttemptOutcome = 'succeeded' | 'failed' | 'retrying' | 'lease_expired';
@@ -144,4 +155,5 @@ export interface DeliveryAttempt {
   bytes: number | null;
   target: string | null;
   etag: string | null;
+  endpoint: EndpointAnswer | null;
 }

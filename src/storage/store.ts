@@ -10,6 +10,7 @@ import type {
   DestinationConfig,
   DestinationKind,
   DoneReason,
+  EndpointAnswer,
   HexId,
   NewResultRow,
   ResultRow,
@@ -84,6 +85,8 @@ export interface AttemptResult {
   rows?: number;
   bytes?: number;
   etag?: string;
+  /** What an HTTP endpoint answered (webhooks). */
+  endpoint?: EndpointAnswer;
 }
 
 export interface DeliveryWithAttempts extends Delivery {
@@ -270,9 +273,10 @@ export interface Store {
    * Ends the current attempt, only if `workerId` still holds the lease (else false and nothing
    * is written). When the last `file` job of the run's current round is over, the run is
    * finalised in the same transaction: status done (or aborted), export fields, done_reason
-   * export_failed / export_fix.
+   * export_failed / export_fix; `planEnd`, when given, is then called with the finalised run and
+   * its jobs (run.done / run.error) are enqueued in that transaction, in the round's number.
    */
-  finishAttempt(deliveryId: HexId, workerId: string, result: AttemptResult): Promise<boolean>;
+  finishAttempt(deliveryId: HexId, workerId: string, result: AttemptResult, planEnd?: PlanDeliveries): Promise<boolean>;
   /** Gives a lease back without counting a failure (shutdown): the delivery is due again now. */
   releaseLease(deliveryId: HexId, workerId: string, nowMs: number): Promise<boolean>;
   /** Earliest nextAttemptAtMs / lease expiry among unfinished deliveries, or null. */

@@ -11,10 +11,13 @@ import { readTestEnv } from './test-env.js';
 import { systemClock, type Clock } from '../../src/domain/clock.js';
 import type { DeliveryChannel } from '../../src/channels/channel.js';
 import { createChannelRegistry, type ChannelRegistry } from '../../src/channels/registry.js';
+import { createWebhookChannel } from '../../src/channels/webhook/webhook-channel.js';
+import { createEgressPolicy, renderOrigin } from '../../src/egress/egress-policy.js';
 import { createS3Channel } from '../../src/channels/s3/s3-channel.js';
 import type { S3Defaults } from '../../src/channels/s3/s3-defaults.js';
 import type { Account } from '../../src/domain/types.js';
 import type { Store } from '../../src/storage/store.js';
+import { resolveHostHermetically } from './hermetic-resolver.js';
 import { createTempSqliteStore } from './temp-store.js';
 
 export interface TestServerOptions {
@@ -53,10 +56,18 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** The channels main.ts registers (S3, with `config.s3`), then `extra`. */
+/** The channels main.ts registers (S3 with `config.s3`, webhook), then `extra`. */
 export function createTestChannels(config: Config, s3Defaults?: S3Defaults, extra: readonly DeliveryChannel[] = []): ChannelRegistry {
   const defaults = s3Defaults ?? { endpoint: config.s3.endpoint, region: config.s3.region, forcePathStyle: config.s3.forcePathStyle };
-  return createChannelRegistry([createS3Channel({ defaults, settings: config.s3 }), ...extra]);
+  // Tests reach their endpoints on loopback: the allow list is set unless a test sets its own.
+  const allow = config.egressAllow.length > 0 ? config.egressAllow : ['127.0.0.0/8', '::1/128'];
+  const egress = createEgressPolicy({
+    allow,
+    implicitOrigins: defaults.endpoint === null ? [] : [renderOrigin(defaults.endpoint)],
+    resolveHost: resolveHostHermetically,
+  });
+  const webhook = createWebhookChannel({ egress, timeoutMs: config.webhook.timeoutMs });
+  return createChannelRegistry([createS3Channel({ defaults, settings: config.s3, egress }), webhook, ...extra]);
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {

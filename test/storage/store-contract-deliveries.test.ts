@@ -3,6 +3,7 @@
 import { expect, it } from 'vitest';
 import { FILE_EVENT } from '../../src/channels/channel.js';
 import { createChannelRegistry } from '../../src/channels/registry.js';
+import { createEgressPolicy } from '../../src/egress/egress-policy.js';
 import { createS3Channel } from '../../src/channels/s3/s3-channel.js';
 import { planJobsFor } from '../../src/delivery/plan-deliveries.js';
 import type { PlanDeliveries, Store } from '../../src/storage/store.js';
@@ -20,7 +21,7 @@ const planEveryKind: PlanDeliveries = (run, _squid, destinations) =>
 
 /** Production planning, with the S3 channel registered. */
 const S3_SETTINGS = { partSizeBytes: 5 * 1024 * 1024, queueSize: 1, requestTimeoutMs: 1000, probeTimeoutMs: 1000 };
-const planDeliveries = planJobsFor(createChannelRegistry([createS3Channel({ defaults: { endpoint: null, region: null, forcePathStyle: null }, settings: S3_SETTINGS })]), FILE_EVENT);
+const planDeliveries = planJobsFor(createChannelRegistry([createS3Channel({ defaults: { endpoint: null, region: null, forcePathStyle: null }, settings: S3_SETTINGS, egress: createEgressPolicy({ allow: [], implicitOrigins: [] }) })]), FILE_EVENT);
 
 async function completedRun(store: Store, options: { destinations?: number; reason?: 'tasks_done' | 'aborted' } = {}) {
   const { account, squid } = await createAccountWithSquid(store);
@@ -69,6 +70,29 @@ describeEachDialect('store contract: run completion and deliveries', (getStore, 
     expect(await store.listRunDeliveries(other.id, run.id)).toEqual([]);
   });
 
+  it('plans the run end jobs with the finalised run when its last file job ends, and keeps each attempt\'s endpoint answer', async () => {
+    const store = getStore();
+    const { account, run } = await completedRun(store, { destinations: 2 });
+    const seen: { status: string; doneReason: string | null }[] = [];
+    const planEnd: PlanDeliveries = (finalised, _squid, destinations) => {
+      seen.push({ status: finalised.status, doneReason: finalised.doneReason });
+      return destinations.map((destination) => ({ kind: destination.kind, event: 'run.error', config: destination.config, target: null }));
+    };
+    const first = await store.claimDueDelivery('worker-a', 2000, LEASE_MS);
+    const endpoint = { statusCode: 500, latencyMs: 12, bodyExcerpt: 'oops' };
+    expect(await store.finishAttempt(first!.id, 'worker-a', { nowMs: 2100, outcome: 'failed', error: errorDenied, endpoint }, planEnd)).toBe(true);
+    expect(seen).toEqual([]);
+    const second = await store.claimDueDelivery('worker-a', 2200, LEASE_MS);
+    expect(await store.finishAttempt(second!.id, 'worker-a', { nowMs: 2300, outcome: 'succeeded', rows: 1, bytes: 9 }, planEnd)).toBe(true);
+    expect(seen).toEqual([{ status: 'done', doneReason: 'export_failed' }]);
+    const deliveries = await store.listRunDeliveries(account.id, run.id);
+    expect(deliveries.map((delivery) => [delivery.event, delivery.kind, delivery.round, delivery.status])).toEqual([
+      ['file', 's3', 1, 'failed'], ['file', 'webhook', 1, 'succeeded'], ['run.error', 's3', 1, 'pending'], ['run.error', 'webhook', 1, 'pending'],
+    ]);
+    expect(deliveries[0]!.attemptList[0]!.endpoint).toEqual(endpoint);
+    expect(deliveries[1]!.attemptList[0]!.endpoint).toBeNull();
+  });
+
   it('never stores the S3 keys in clear', async () => {
     const store = getStore();
     await completedRun(store);
@@ -94,7 +118,7 @@ describeEachDialect('store contract: run completion and deliveries', (getStore, 
     const delivery = await store.getDelivery(claimed!.id);
     expect(delivery).toMatchObject({ status: 'succeeded', lockedBy: null, lockedUntilMs: null, finishedAtMs: 3600, attempts: 1 });
     expect(delivery!.attemptList).toEqual([
-      { deliveryId: claimed!.id, number: 1, workerId: 'worker-a', startedAtMs: 2000, endedAtMs: 3600, outcome: 'succeeded', error: null, rows: 1, bytes: 10, target: claimed!.target, etag: '"abc"' },
+      { deliveryId: claimed!.id, number: 1, workerId: 'worker-a', startedAtMs: 2000, endedAtMs: 3600, outcome: 'succeeded', error: null, rows: 1, bytes: 10, target: claimed!.target, etag: '"abc"', endpoint: null },
     ]);
     expect(await store.nextDeliveryDueAtMs()).toBeNull();
     expect(await store.finishAttempt(claimed!.id, 'worker-a', result)).toBe(false);

@@ -6,7 +6,8 @@ import type { DeliveryChannel } from '../../channels/channel.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireAccount } from '../auth.js';
 import { asObject, channelNotAvailable, extractChannelFields } from '../channel-fields.js';
-import { errorResponses } from '../schemas.js';
+import { AppError } from '../../domain/app-error.js';
+import { errorResponses, idParamsSchema, markExtension, type IdParams } from '../schemas.js';
 import { squidNotFound } from './squids.js';
 
 /** Lobstr's test routes, by the channel each tests; those no registered channel owns answer 400. */
@@ -44,7 +45,7 @@ export function createDeliveryRoutes(deps: AppDeps): FastifyPluginAsync {
         description:
           `Configure a squid's delivery (${names}). Accepts \`{"<channel>_fields": {...}}\` or the flat dotted form \`{"<channel>_fields.<field>": ...}\` (not both), one channel per request: ${fieldsKeys.join(', ')}. ` +
           'A new POST replaces the configuration; `is_active: false` keeps it but stops deliveries. Secrets are answered masked but for their last 4 characters. ' +
-          'Other Lobstr channels (webhook, SFTP, Google Sheets, email) answer 400 DeliveryChannelNotAvailable until Squidship has them.',
+          'Other Lobstr channels (SFTP, Google Sheets, email) answer 400 DeliveryChannelNotAvailable until Squidship has them.',
         querystring: { type: 'object', required: ['squid'], properties: { squid: { type: 'string' } } },
         body: { type: 'object', additionalProperties: true, properties: fieldsDocs },
         response: { 201: { type: 'object', additionalProperties: true, properties: fieldsAnswers }, ...errorResponses(400, 401, 404) },
@@ -55,13 +56,19 @@ export function createDeliveryRoutes(deps: AppDeps): FastifyPluginAsync {
       const parsed = channel.parseFields(fields, { prefix: `${channel.fieldsKey}.`, mode: 'configure' });
       const squid = await deps.store.getSquid(account.id, request.query.squid.toLowerCase());
       if (squid === null) throw squidNotFound();
-      const destination = await deps.store.putDestination(squid.id, channel.kind, parsed.isActive ?? false, parsed.config, deps.clock());
+      const previous = (await deps.store.listDestinations(squid.id)).find((destination) => destination.kind === channel.kind);
+      const prepared = channel.prepareConfig === undefined ? { config: parsed.config, revealed: {} } : await channel.prepareConfig(parsed.config, previous?.config ?? null);
+      const destination = await deps.store.putDestination(squid.id, channel.kind, parsed.isActive ?? false, prepared.config, deps.clock());
       const logged = { squidId: squid.id, kind: channel.kind, ...channel.describeForLog(destination.config, null), isActive: destination.isActive };
       request.log.info(logged, 'delivery.configured');
-      return reply.status(201).send({ [channel.fieldsKey]: channel.serializeFields(destination.config, destination.isActive) });
+      return reply.status(201).send({ [channel.fieldsKey]: { ...channel.serializeFields(destination.config, destination.isActive), ...prepared.revealed } });
     });
 
     for (const channel of channels.list) registerTestRoute(app, deps, channel);
+    for (const channel of channels.list) {
+      const rotate = channel.rotateSecret?.bind(channel);
+      if (rotate !== undefined) registerRotateRoute(app, deps, channel, rotate);
+    }
 
     const built = new Set(channels.list.map((channel) => channel.testRoute));
     for (const [route, channel] of Object.entries(LOBSTR_TEST_ROUTES)) {
@@ -98,5 +105,27 @@ function registerTestRoute(app: App, deps: AppDeps, channel: DeliveryChannel): v
     const result = await channel.test(parsed.config, { clock: deps.clock });
     request.log.info({ ...channel.describeForLog(parsed.config, null), success: result.success }, event);
     return result;
+  });
+}
+
+/** POST /v1/squids/{id}/<kind>-secret: a new signing secret, answered once (extension). */
+function registerRotateRoute(app: App, deps: AppDeps, channel: DeliveryChannel, rotate: NonNullable<DeliveryChannel['rotateSecret']>): void {
+  app.post<{ Params: IdParams }>(`/squids/:id/${channel.kind}-secret`, {
+    schema: markExtension({
+      tags: ['Delivery'],
+      description: `Rotate the squid's ${channel.title} signing secret: the new one is answered once, in \`${channel.fieldsKey}.signing_secret\`, and signs every event sent from now on. 404 when the squid has no ${channel.fieldsKey}.`,
+      params: idParamsSchema,
+      response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses(401, 404) },
+    }),
+  }, async (request) => {
+    const account = requireAccount(request);
+    const squid = await deps.store.getSquid(account.id, request.params.id.toLowerCase());
+    if (squid === null) throw squidNotFound();
+    const current = (await deps.store.listDestinations(squid.id)).find((destination) => destination.kind === channel.kind);
+    if (current === undefined) throw new AppError('DeliveryNotConfigured', `The squid has no ${channel.fieldsKey}: configure it first.`, { status: 404, param: channel.fieldsKey });
+    const rotated = rotate(current.config);
+    const destination = await deps.store.putDestination(squid.id, channel.kind, current.isActive, rotated.config, deps.clock());
+    request.log.info({ squidId: squid.id, kind: channel.kind }, 'delivery.secret.rotated');
+    return { [channel.fieldsKey]: { ...channel.serializeFields(destination.config, destination.isActive), ...rotated.revealed } };
   });
 }

@@ -42,7 +42,7 @@ function createDeliverySchema(channels: ChannelRegistry) {
       run: { type: 'string' },
       squid: { type: 'string' },
       kind: { type: 'string' },
-      event: { type: 'string', description: 'What made the job: `file` (the run ended: deliver its export file), `run.running` (the run started).' },
+      event: { type: 'string', description: 'What made the job: `file` (the run ended: deliver its export file), `run.running` (the run started), `run.done` / `run.error` (the run was finalised: done or aborted / export_failed).' },
       round: { type: 'integer' },
       status: { type: 'string', enum: ['pending', 'running', 'succeeded', 'failed'] },
       ...jobTarget,
@@ -66,6 +66,9 @@ function createDeliverySchema(channels: ChannelRegistry) {
             bytes: nullableInteger,
             ...attemptTarget,
             etag: nullableString,
+            endpoint_status: { ...nullableInteger, description: 'HTTP channels (webhook): the status the endpoint answered; null when it did not answer.' },
+            latency_ms: { type: 'integer', description: 'HTTP channels: from the request to the answer (or the failure).' },
+            response_excerpt: { ...nullableString, description: 'HTTP channels: the first 1 KiB of the answer body.' },
           },
         },
       },
@@ -151,6 +154,9 @@ function serializeAttempt(attempt: DeliveryAttempt, channel: DeliveryChannel | u
     bytes: attempt.bytes,
     ...channel?.renderAttemptTarget(attempt.target),
     etag: attempt.etag,
+    ...(attempt.endpoint === null
+      ? {}
+      : { endpoint_status: attempt.endpoint.statusCode, latency_ms: attempt.endpoint.latencyMs, response_excerpt: attempt.endpoint.bodyExcerpt }),
   };
 }
 

@@ -38,6 +38,7 @@ const permanent = (code: string, message: string, hint: string | null) => ({ cod
 const retryable = (code: string, message: string, hint: string | null) => ({ code, message, hint, retryable: true });
 
 const RETRY_HINT = 'This is usually transient; the delivery is retried with backoff.';
+export const EGRESS_HINT = 'Use a public endpoint, or ask the operator to allow this address (SQUIDSHIP_EGRESS_ALLOW).';
 
 /** S3 error codes with a known meaning, from S3's error reference. */
 const RULES_BY_CODE: Record<string, Rule> = {
@@ -83,6 +84,9 @@ const ALIASES: Record<string, string> = { Forbidden: 'AccessDenied', NotFound: '
 export function classifyS3Error(error: unknown, context: S3ErrorContext): DeliveryError {
   if (error instanceof S3OperationError) return error.detail;
   const facts = readFacts(error);
+  if (facts.socketCode === 'EgressRefused') {
+    return { ...permanent('EgressRefused', truncate(facts.message), EGRESS_HINT), statusCode: null };
+  }
   const rule = RULES_BY_CODE[ALIASES[facts.name] ?? facts.name];
   if (rule) return { ...rule(facts, context), statusCode: facts.statusCode };
   return { ...classifyByStatusOrSocket(facts, context), statusCode: facts.statusCode };
@@ -106,12 +110,12 @@ export function classifyBodyError(error: unknown): DeliveryError {
 function classifyByStatusOrSocket(facts: ErrorFacts, context: S3ErrorContext): Omit<DeliveryError, 'statusCode'> {
   const status = facts.statusCode;
   if (status === 429 || status === 503) return throttled(facts);
-  if (status !== null && status >= 500) {
-    return retryable(facts.name || 'ServerError', `S3 answered HTTP ${status}: ${truncate(facts.message)}`, RETRY_HINT);
-  }
+  // An unknown code's text is the endpoint's, not ours: only its status is told back, so the
+  // answers of an arbitrary server cannot be read through Squidship.
+  if (status !== null && status >= 500) return retryable('UnexpectedResponse', `The endpoint answered HTTP ${status}.`, RETRY_HINT);
   if (status === 408) return RULES_BY_CODE.RequestTimeout!(facts, context);
   if (status !== null && status >= 300) {
-    return permanent(facts.name || `Http${status}`, `S3 refused the request (HTTP ${status}): ${truncate(facts.message)}`, null);
+    return permanent('UnexpectedResponse', `The endpoint refused the request with HTTP ${status}.`, 'Check that the endpoint is an S3-compatible store and the settings are right.');
   }
   return classifyTransportError(facts, context);
 }

@@ -1,6 +1,8 @@
 // Builds the SDK client for a target (internal to s3/). Every S3 call of Squidship goes
 // through a client made here, so checksums, timeouts, retries and anonymous access are set once.
 import { createHash } from 'node:crypto';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { HeadBucketCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -76,6 +78,7 @@ function buildClient(target: S3Target, region: string, options: S3ClientOptions)
       requestTimeout: options.requestTimeoutMs,
       // Without it a request past its timeout only logs a warning and waits on forever.
       throwOnRequestTimeout: true,
+      ...createCheckedAgents(target),
     }),
     ...(target.credentials === null ? anonymousAuth() : { credentials: target.credentials }),
   };
@@ -122,6 +125,14 @@ async function addPayloadHash(request: unknown): Promise<void> {
     hash.update(body.subarray(offset, offset + HASH_SLICE_BYTES));
   }
   headers[PAYLOAD_HASH_HEADER] = hash.digest('hex');
+}
+
+/** Agents whose sockets resolve through the egress policy, so the address checked is the one connected to. */
+function createCheckedAgents(target: S3Target): { httpAgent?: HttpAgent; httpsAgent?: HttpsAgent } {
+  if (target.lookupFor === undefined) return {};
+  const port = target.endpoint === null ? 443 : Number(new URL(target.endpoint).port || (target.endpoint.startsWith('https:') ? 443 : 80));
+  const lookup = target.lookupFor(port);
+  return { httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 50, lookup }), httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 50, lookup }) };
 }
 
 /** Unsigned requests: no credentials are looked up and no Authorization header is sent. */

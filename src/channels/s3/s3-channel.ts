@@ -2,21 +2,25 @@
 // when the job is planned (`<target_path>/<export file name>.<extension>`), so every retry and
 // re-delivery overwrites the same object.
 import type { Config } from '../../config/config.js';
+import { AppError } from '../../domain/app-error.js';
 import type { DeliveryError } from '../../domain/types.js';
+import type { EgressPolicy } from '../../egress/egress-policy.js';
 import { DEFAULT_FORMAT_ID, getOutputFormat } from '../../export/formats/index.js';
 import { DeliveryFailure, FILE_EVENT, type DeliveryChannel } from '../channel.js';
 import { maskSecret } from '../mask-secret.js';
-import { classifyS3Error } from './classify.js';
+import { classifyS3Error, EGRESS_HINT } from './classify.js';
 import { renderObjectKey } from './object-key.js';
 import { parseS3Fields } from './parse-s3-fields.js';
 import { probeS3 } from './probe.js';
 import type { S3DestinationConfig } from './s3-config.js';
 import type { S3Defaults } from './s3-defaults.js';
-import { resolveS3Target } from './s3-target.js';
+import { resolveS3Target, type S3Target } from './s3-target.js';
 import { uploadObject } from './upload.js';
 
 export interface S3ChannelOptions {
   defaults: S3Defaults;
+  /** Checks every endpoint before and while connecting (the defaults' endpoint is allowed implicitly). */
+  egress: EgressPolicy;
   settings: Pick<Config['s3'], 'partSizeBytes' | 'queueSize' | 'requestTimeoutMs' | 'probeTimeoutMs'>;
 }
 
@@ -37,7 +41,13 @@ const S3_FIELDS_SCHEMA = {
 };
 const KEY_SCHEMA = { key: { type: 'string' } };
 
-export function createS3Channel({ defaults, settings }: S3ChannelOptions): DeliveryChannel<S3DestinationConfig> {
+export function createS3Channel({ defaults, settings, egress }: S3ChannelOptions): DeliveryChannel<S3DestinationConfig> {
+  /** The target, its connections checked; an endpoint refused outright throws AppError EgressRefused. */
+  const resolveCheckedTarget = async (config: S3DestinationConfig): Promise<S3Target> => {
+    const target = { ...resolveS3Target(config, defaults), lookupFor: egress.lookupFor };
+    if (target.endpoint !== null) await egress.assertUrlAllowed(new URL(target.endpoint));
+    return target;
+  };
   return {
     kind: 's3',
     fieldsKey: 's3_fields',
@@ -53,6 +63,10 @@ export function createS3Channel({ defaults, settings }: S3ChannelOptions): Deliv
     fieldsSchema: S3_FIELDS_SCHEMA,
     testBodyProperties: { bucket: { type: 'string' } },
     parseFields: (fields, options) => parseS3Fields(fields, options),
+    async prepareConfig(config) {
+      if (config.endpoint !== null) await egress.assertUrlAllowed(new URL(config.endpoint));
+      return { config, revealed: {} };
+    },
     serializeFields: (config, isActive) => ({
       bucket: config.bucket,
       is_active: isActive,
@@ -69,12 +83,15 @@ export function createS3Channel({ defaults, settings }: S3ChannelOptions): Deliv
       return renderObjectKey(config.targetPath, run.exportFileName, getOutputFormat(DEFAULT_FORMAT_ID).extension);
     },
     async test(config, ctx) {
-      const target = resolveS3Target(config, defaults);
+      const target = await resolveCheckedTarget(config);
       return probeS3({ target, targetPath: config.targetPath, timeoutMs: settings.probeTimeoutMs, now: ctx.clock() });
     },
     async deliver({ delivery, run, squid }, ctx) {
       if (delivery.target === null) throw new DeliveryFailure(internal(`delivery ${delivery.id} has no object key`));
-      const target = resolveS3Target(delivery.config, defaults);
+      const target = await resolveCheckedTarget(delivery.config).catch((error: unknown) => {
+        if (!(error instanceof AppError)) throw error;
+        throw new DeliveryFailure({ code: error.code, message: error.message, hint: EGRESS_HINT, statusCode: null, retryable: false }, { cause: error });
+      });
       // Each chunk of a large run is one part, sent as it is; the upload holds at most the parts
       // in flight and the next one.
       const exported = ctx.openExport({ chunkBytes: settings.partSizeBytes, chunksHeld: settings.queueSize + 1 });

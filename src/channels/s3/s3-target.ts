@@ -1,4 +1,5 @@
 // Where an upload goes: a destination's S3 settings merged with the server-wide defaults.
+import type { LookupFunction } from 'node:net';
 import type { S3DestinationConfig } from './s3-config.js';
 import type { S3Defaults } from './s3-defaults.js';
 
@@ -16,6 +17,8 @@ export interface S3Target {
   forcePathStyle: boolean;
   /** null: anonymous (unsigned) requests, for buckets whose policy allows public write. */
   credentials: S3Credentials | null;
+  /** The egress policy's resolver for a port: every connection of the client goes through it. */
+  lookupFor?: (port: number) => LookupFunction;
 }
 
 /**

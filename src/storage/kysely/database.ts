@@ -149,6 +149,9 @@ export interface DeliveryAttemptsTable {
   bytes: number | null;
   target: string | null;
   etag: string | null;
+  endpoint_status: number | null;
+  latency_ms: number | null;
+  body_excerpt: string | null;
 }
 
 export interface Database {

@@ -4,8 +4,8 @@
 import type { Kysely } from 'kysely';
 import type { Store } from '../store.js';
 import type { Database } from './database.js';
-import { finaliseRunIfRoundOver, lockRun } from './run-completion.js';
-import { stringifyError, toAttempt, toDelivery } from './row-mappers.js';
+import { finaliseRunIfRoundOver, insertDeliveries, lockRun, planFor } from './run-completion.js';
+import { stringifyError, toAttempt, toDelivery, toRun } from './row-mappers.js';
 import type { StoreContext } from './store-context.js';
 
 type DeliveryMethods = Pick<
@@ -81,9 +81,10 @@ export function createDeliveryMethods(ctx: StoreContext): DeliveryMethods {
       const result = await leased(db, deliveryId, workerId).set({ locked_until: lockedUntilMs }).executeTakeFirst();
       return Number(result.numUpdatedRows) === 1;
     },
-    async finishAttempt(deliveryId, workerId, result) {
+    async finishAttempt(deliveryId, workerId, result, planEnd) {
       const { nowMs, outcome } = result;
-      return ops.transaction(async (trx) => {
+      let enqueued = false;
+      const finished = await ops.transaction(async (trx) => {
         const current = await trx.selectFrom('deliveries').select(['run_id', 'attempts', 'event']).where('id', '=', deliveryId).executeTakeFirst();
         if (current === undefined) return false;
         // Run first, then delivery: the lock order every writer of both follows. It also makes
@@ -111,6 +112,9 @@ export function createDeliveryMethods(ctx: StoreContext): DeliveryMethods {
             rows: result.rows ?? null,
             bytes: result.bytes ?? null,
             etag: result.etag ?? null,
+            endpoint_status: result.endpoint?.statusCode ?? null,
+            latency_ms: result.endpoint?.latencyMs ?? null,
+            body_excerpt: result.endpoint?.bodyExcerpt ?? null,
           })
           .where('delivery_id', '=', deliveryId)
           .where('number', '=', current.attempts)
@@ -120,9 +124,15 @@ export function createDeliveryMethods(ctx: StoreContext): DeliveryMethods {
         if (outcome === 'succeeded' && current.event === 'file') {
           await trx.updateTable('runs').set((eb) => ({ export_count: eb('export_count', '+', 1) })).where('id', '=', run.id).execute();
         }
-        await finaliseRunIfRoundOver(trx, run, nowMs);
+        const finalised = await finaliseRunIfRoundOver(trx, run, nowMs);
+        if (finalised !== null && planEnd !== undefined) {
+          const planned = await planFor(ctx, trx, toRun(finalised.run), planEnd);
+          enqueued = (await insertDeliveries(ctx, trx, toRun(finalised.run), finalised.round, planned, nowMs)).length > 0;
+        }
         return true;
       });
+      if (enqueued) ops.notifyDeliveriesCommitted();
+      return finished;
     },
     async releaseLease(deliveryId, workerId, nowMs) {
       return ops.transaction(async (trx) => {

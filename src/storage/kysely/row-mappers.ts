@@ -121,6 +121,10 @@ export function toAttempt(row: Selectable<DeliveryAttemptsTable>): DeliveryAttem
     bytes: toNumberOrNull(row.bytes),
     target: row.target,
     etag: row.etag,
+    endpoint:
+      row.latency_ms === null
+        ? null
+        : { statusCode: row.endpoint_status, latencyMs: Number(row.latency_ms), bodyExcerpt: row.body_excerpt },
   };
 }
 

@@ -159,10 +159,14 @@ export function createCompletionMethods(ctx: StoreContext): CompletionMethods {
 /**
  * Inside finishAttempt's transaction, with the run locked: when no `file` job of the run's
  * highest round is pending or running, the run ends (done, or aborted when the scraper aborted
- * it) and its export fields say how the round went.
+ * it) and its export fields say how the round went. Answers the finalised run and its round.
  */
-export async function finaliseRunIfRoundOver(trx: Kysely<Database>, run: Selectable<RunsTable>, nowMs: number): Promise<void> {
-  if (run.status !== 'uploading') return;
+export async function finaliseRunIfRoundOver(
+  trx: Kysely<Database>,
+  run: Selectable<RunsTable>,
+  nowMs: number,
+): Promise<{ run: Selectable<RunsTable>; round: number } | null> {
+  if (run.status !== 'uploading') return null;
   const last = await trx
     .selectFrom('deliveries')
     .select((eb) => eb.fn.max<number | null>('round').as('round'))
@@ -179,7 +183,7 @@ export async function finaliseRunIfRoundOver(trx: Kysely<Database>, run: Selecta
       .where('event', '=', FILE_EVENT)
       .execute()
   ).map((row) => row.status);
-  if (statuses.some((status) => status === 'pending' || status === 'running')) return;
+  if (statuses.some((status) => status === 'pending' || status === 'running')) return null;
   const endReason = (run.end_reason ?? 'tasks_done') as DoneReason;
   const anyFailed = statuses.includes('failed');
   const doneReason: DoneReason = anyFailed
@@ -187,7 +191,7 @@ export async function finaliseRunIfRoundOver(trx: Kysely<Database>, run: Selecta
     : round > 1 && run.done_reason === 'export_failed'
       ? 'export_fix'
       : endReason;
-  await trx
+  const updated = await trx
     .updateTable('runs')
     .set({
       status: endReason === 'aborted' ? 'aborted' : 'done',
@@ -196,5 +200,7 @@ export async function finaliseRunIfRoundOver(trx: Kysely<Database>, run: Selecta
       done_reason: doneReason,
     })
     .where('id', '=', run.id)
-    .execute();
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { run: updated, round };
 }

@@ -127,13 +127,11 @@ describe('POST /v1/delivery (configure S3 delivery)', () => {
 
   it('answers a clear 400 for the channels Squidship does not deliver to, and stores nothing', async () => {
     const fresh = (await server.request('POST', '/v1/squids', { name: 'no channels' })).body.id as string;
-    const webhook = { webhook_fields: { url: 'https://example.com/hook', is_active: true, retry: false, events: {} } };
-    const response = await expectError(webhook, 400, 'DeliveryChannelNotAvailable', 'webhook', fresh);
+    const response = await expectError({ ftp_fields: { host: 'sftp.example.com' } }, 400, 'DeliveryChannelNotAvailable', 'SFTP', fresh);
     expect(response.body.errors.message).toContain('does not deliver to');
-    await expectError({ ftp_fields: { host: 'sftp.example.com' } }, 400, 'DeliveryChannelNotAvailable', 'SFTP', fresh);
     await expectError({ 'google_sheet_fields.url': 'https://docs.google.com/x' }, 400, 'DeliveryChannelNotAvailable', 'Google Sheets', fresh);
     await expectError({ email: 'user@example.com', notifications: true }, 400, 'DeliveryChannelNotAvailable', 'email', fresh);
-    await expectError({ s3_fields: fields, webhook_fields: {} }, 400, 'DeliveryChannelNotAvailable', 'webhook', fresh);
+    await expectError({ s3_fields: fields, ftp_fields: {} }, 400, 'DeliveryChannelNotAvailable', 'SFTP', fresh);
     expect(await server.store.listDestinations(fresh)).toEqual([]);
     expect((await server.request('GET', `/v1/squids/${fresh}`)).body.s3_fields).toBeNull();
   });
@@ -152,7 +150,7 @@ describe('POST /v1/delivery (configure S3 delivery)', () => {
   });
 
   it('answers 400 DeliveryChannelNotAvailable on the test endpoints of other channels', async () => {
-    for (const [route, name] of [['test-email', 'email'], ['test-googlesheet', 'Google Sheets'], ['test-webhook', 'webhook'], ['test-sftp', 'SFTP']]) {
+    for (const [route, name] of [['test-email', 'email'], ['test-googlesheet', 'Google Sheets'], ['test-sftp', 'SFTP']]) {
       const response = await server.request('POST', `/v1/delivery/${route}`, { url: 'https://example.com' });
       expect(response.status, route).toBe(400);
       expect(response.body.errors.type).toBe('DeliveryChannelNotAvailable');
