@@ -10,6 +10,8 @@ export interface Config {
   /** null: embedded SQLite at <dataDir>/squidship.db. */
   databaseUrl: string | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** auto: pretty when stdout is a terminal, JSON otherwise. */
+  logFormat: 'auto' | 'pretty' | 'json';
   bootstrapToken: string | null;
   /** 32-byte key (from base64 or 64 hex chars); null: generated into <dataDir>/secret.key. */
   secretKey: Buffer | null;
@@ -89,7 +91,8 @@ export const SETTINGS = {
   SQUIDSHIP_SECRET_KEY: { kind: 'secret-key', default: null, defaultText: 'generated into `<data dir>/secret.key` (mode 0600)', description: 'Encrypts stored secrets (AES-256-GCM) and signs download URLs. Required with `SQUIDSHIP_DATABASE_URL`: every process sharing a database needs the same key (`openssl rand -hex 32`).' },
   SQUIDSHIP_BOOTSTRAP_TOKEN: { kind: 'token', default: null, defaultText: 'unset', description: 'An API token made valid for the default account at start (scripts, containers).' },
   SQUIDSHIP_PUBLIC_URL: { kind: 'url', default: null, defaultText: 'the listening address', description: 'Base of the URLs Squidship hands out (signed downloads): the load balancer\'s address, not one process\'s.' },
-  SQUIDSHIP_LOG_LEVEL: { kind: 'choice', default: 'info', choices: LOG_LEVELS, description: 'Least severe log level written (JSON lines on stdout).' },
+  SQUIDSHIP_LOG_LEVEL: { kind: 'choice', default: 'info', choices: LOG_LEVELS, description: 'Least severe log level written (on stdout).' },
+  SQUIDSHIP_LOG_FORMAT: { kind: 'choice', default: 'auto', choices: ['auto', 'pretty', 'json'], description: 'Log lines: `json` (one object a line, for collectors), `pretty` (for people), `auto`: pretty when stdout is a terminal, JSON otherwise.' },
   SQUIDSHIP_MAX_BODY_BYTES: { kind: 'int', default: 64 * MIB, min: 1024, max: 1024 * MIB, hint: 'bytes', description: 'Largest JSON request body (NDJSON result uploads are streamed and have no total limit).' },
   SQUIDSHIP_MAX_ROW_BYTES: { kind: 'int', default: MIB, min: 64, max: 64 * MIB, hint: 'bytes', description: 'Largest single result row (one NDJSON line or one array element).' },
   SQUIDSHIP_DOWNLOAD_URL_TTL_SECONDS: { kind: 'int', default: 3600, min: 1, max: 7 * 24 * 3600, hint: 'seconds', description: 'Lifetime of a signed download URL.' },
@@ -130,6 +133,7 @@ export function loadConfig(env: Env, cwd: string): Config {
     dataDir: isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir),
     databaseUrl: read.databaseUrl('SQUIDSHIP_DATABASE_URL'),
     logLevel: read.choice('SQUIDSHIP_LOG_LEVEL'),
+    logFormat: read.choice('SQUIDSHIP_LOG_FORMAT'),
     bootstrapToken: read.token('SQUIDSHIP_BOOTSTRAP_TOKEN'),
     secretKey: read.secretKey('SQUIDSHIP_SECRET_KEY'),
     publicUrl: read.url('SQUIDSHIP_PUBLIC_URL'),

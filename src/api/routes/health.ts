@@ -8,12 +8,15 @@ const okSchema = { type: 'object', properties: { status: { type: 'string' } } } 
 
 export function createHealthRoutes(deps: AppDeps): FastifyPluginAsync {
   return async (app) => {
+    // Probes hit these every few seconds: their request lines would drown the log at info.
     app.get('/healthz', {
+      logLevel: 'warn',
       config: { public: true },
       schema: { tags: ['Health'], security: [], description: 'The process is alive.', response: { 200: okSchema } },
     }, async () => ({ status: 'ok' }));
 
     app.get('/readyz', {
+      logLevel: 'warn',
       config: { public: true },
       schema: { tags: ['Health'], security: [], description: 'The database answers.', response: { 200: okSchema, ...errorResponses(503) } },
     }, async () => {
