@@ -10,7 +10,9 @@ import type { AppDeps } from './api/app-deps.js';
 import { buildApp } from './api/app.js';
 import { createLoggerOptions } from './api/logging.js';
 import { loadConfig, type Config } from './config/config.js';
+import { findUnknownSettings } from './config/unknown-settings.js';
 import { loadSecretKey } from './config/secret-key-file.js';
+import { AppError } from './domain/app-error.js';
 import { systemClock } from './domain/clock.js';
 import { createChannelRegistry } from './channels/registry.js';
 import { createS3Channel } from './channels/s3/s3-channel.js';
@@ -20,6 +22,7 @@ import { getCsvAddonLoadError, loadCsvAddon } from './export/formats/csv/native-
 import { startEmbeddedS3 } from './channels/s3/embedded-server.js';
 import { createStore } from './storage/create-store.js';
 import { createSecretBox } from './storage/secret-box.js';
+import { lockDataDir } from './storage/sqlite/data-dir-lock.js';
 import type { Store } from './storage/store.js';
 
 export type ProcessRole = 'all' | 'api' | 'worker';
@@ -28,7 +31,7 @@ export interface StartOptions {
   env: Record<string, string | undefined>;
   cwd: string;
   role: ProcessRole;
-  /** Where the start-up banner (token, curl line) is printed. Default process.stdout. */
+  /** Where the start-up banner (token, curl line) is printed: not stdout, which carries the log. Default process.stderr. */
   out?: NodeJS.WritableStream;
 }
 
@@ -46,19 +49,26 @@ const STALE_INGEST_MS = 24 * 3600 * 1000;
 
 export async function startSquidship(options: StartOptions): Promise<RunningSquidship> {
   const config = loadConfig(options.env, options.cwd);
-  const out = options.out ?? process.stdout;
-  // The worker logs with the same options (level, secret redaction) as the HTTP app.
+  const out = options.out ?? process.stderr;
+  // The worker logs with the same options (level, secret redaction, format) as the HTTP app.
   const loggerOptions = createLoggerOptions(config, undefined);
-  const logger = pino(typeof loggerOptions === 'object' ? loggerOptions : { level: config.logLevel });
+  const logger = typeof loggerOptions === 'object' ? pino(loggerOptions, loggerOptions.stream) : pino({ level: config.logLevel });
+  for (const warning of findUnknownSettings(options.env)) logger.warn({ event: 'config.unknown_variable' }, warning);
   const clock = systemClock;
   const stack: Array<() => Promise<void>> = [];
   const stopAll = createStopper(stack);
   try {
     await mkdir(config.dataDir, { recursive: true });
+    if (config.databaseUrl === null) {
+      const lock = await lockDataDir(config.dataDir);
+      stack.push(() => lock.release());
+    }
     const secretKey = await loadSecretKey(config);
     const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, secretBox: createSecretBox(secretKey) });
     stack.push(() => store.close());
     await store.migrate();
+    // A wrong key (a restore without secret.key) would otherwise start and answer 500 on squid listings.
+    await store.verifySecretKey();
     await store.discardIngestsOpenedBefore(clock() - STALE_INGEST_MS);
 
     const s3Defaults = await startS3Defaults(config, options.role, stack);
@@ -139,7 +149,9 @@ async function startS3Defaults(config: Config, role: ProcessRole, stack: Array<(
     buckets: [config.embeddedS3.bucket],
   }).catch((error: unknown) => {
     if (!String(error).includes('EADDRINUSE')) throw error;
-    throw new Error(
+    // An AppError without a hint: the CLI prints this one line, not the child's error after it.
+    throw new AppError(
+      'EmbeddedS3PortInUse',
       `the embedded S3 endpoint cannot listen on ${config.embeddedS3.host}:${config.embeddedS3.port}: the port is in use ` +
         '(another Squidship?). Set SQUIDSHIP_EMBEDDED_S3_PORT, or SQUIDSHIP_EMBEDDED_S3=false with SQUIDSHIP_S3_ENDPOINT',
       { cause: error },

@@ -150,6 +150,8 @@ export interface Store {
   migrate(): Promise<void>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /** Decrypts one stored secret (none stored: passes); throws an AppError when the key is not theirs. */
+  verifySecretKey(): Promise<void>;
   /** Safe to call twice. */
   close(): Promise<void>;
 
