@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   push: async () => (await import('./commands/push.js')).runPush,
   run: async () => (await import('./commands/run-end.js')).runRunEnd,
   token: async () => runToken,
+  backup: async () => (await import('./commands/backup.js')).runBackup,
 };
 
 export interface CliInput extends Omit<CliContext, 'args'> {
