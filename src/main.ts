@@ -4,7 +4,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { ensureDefaultAccount, issueApiToken, registerApiToken } from './accounts/api-tokens.js';
 import type { AppDeps } from './api/app-deps.js';
 import { buildApp } from './api/app.js';
@@ -71,7 +71,9 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
     await store.verifySecretKey();
     await store.discardIngestsOpenedBefore(clock() - STALE_INGEST_MS);
 
-    const s3Defaults = await startS3Defaults(config, options.role, stack);
+    // What /readyz checks besides the database: the parts this process runs.
+    const readinessChecks: Array<() => string | null> = [];
+    const s3Defaults = await startS3Defaults(config, options.role, stack, { logger, readinessChecks });
     // The delivery channels: a new one is one more entry here.
     const channels = createChannelRegistry([createS3Channel({ defaults: s3Defaults, settings: config.s3 })]);
     const deps: AppDeps = {
@@ -81,6 +83,7 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
       channels,
       urlSigningKey: createHmac('sha256', secretKey).update('squidship download urls').digest(),
       publicUrl: config.publicUrl ?? `http://${config.host}:${config.port}`,
+      readinessChecks,
     };
 
     if (options.role !== 'api') {
@@ -90,6 +93,7 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
       });
       await worker.start();
       stack.push(() => worker.stop());
+      readinessChecks.push(() => worker.checkHealth());
     }
 
     let url: string | null = null;
@@ -135,7 +139,12 @@ function createStopper(stack: Array<() => Promise<void>>): () => Promise<void> {
 }
 
 /** The S3 settings for destinations that set none: the embedded endpoint, or SQUIDSHIP_S3_*. */
-async function startS3Defaults(config: Config, role: ProcessRole, stack: Array<() => Promise<void>>): Promise<S3Defaults> {
+async function startS3Defaults(
+  config: Config,
+  role: ProcessRole,
+  stack: Array<() => Promise<void>>,
+  watch: { logger: Logger; readinessChecks: Array<() => string | null> },
+): Promise<S3Defaults> {
   if (!config.embeddedS3.enabled) {
     return { endpoint: config.s3.endpoint, region: config.s3.region, forcePathStyle: config.s3.forcePathStyle };
   }
@@ -147,6 +156,10 @@ async function startS3Defaults(config: Config, role: ProcessRole, stack: Array<(
     port: config.embeddedS3.port,
     directory: join(config.dataDir, 's3'),
     buckets: [config.embeddedS3.bucket],
+    onEvent: ({ type, detail }) => {
+      const level = type === 'restarted' ? 'info' : 'error';
+      watch.logger[level]({ event: `embedded_s3.${type}`, detail }, `the embedded S3 endpoint ${type.replace('_', ' ')}`);
+    },
   }).catch((error: unknown) => {
     if (!String(error).includes('EADDRINUSE')) throw error;
     // An AppError without a hint: the CLI prints this one line, not the child's error after it.
@@ -158,6 +171,7 @@ async function startS3Defaults(config: Config, role: ProcessRole, stack: Array<(
     );
   });
   stack.push(() => embedded.stop());
+  watch.readinessChecks.push(() => embedded.checkHealth());
   return embeddedDefaults(embedded.endpoint);
 }
 

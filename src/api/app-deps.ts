@@ -14,4 +14,6 @@ export interface AppDeps {
   urlSigningKey: Buffer;
   /** The base URL of this server as clients reach it, for signed download URLs. */
   publicUrl: string;
+  /** What else /readyz checks besides the database (worker loop, embedded S3): each says why it is not ready, or null. */
+  readinessChecks?: Array<() => string | null>;
 }
