@@ -20,6 +20,8 @@ import type { S3Defaults } from './channels/s3/s3-defaults.js';
 import { createDeliveryWorker } from './delivery/worker.js';
 import { getCsvAddonLoadError, loadCsvAddon } from './export/formats/csv/native-csv-records.js';
 import { startEmbeddedS3 } from './channels/s3/embedded-server.js';
+import { createMetrics } from './metrics/metrics.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
 import { createStore } from './storage/create-store.js';
 import { createSecretBox } from './storage/secret-box.js';
 import { lockDataDir } from './storage/sqlite/data-dir-lock.js';
@@ -38,6 +40,8 @@ export interface StartOptions {
 export interface RunningSquidship {
   /** The API's base URL, or null for a worker-only process. */
   url: string | null;
+  /** The worker role's /metrics server (SQUIDSHIP_METRICS_PORT), or null. */
+  metricsUrl: string | null;
   /** The default S3 endpoint destinations use when they set none (the embedded one when it runs). */
   s3Endpoint: string | null;
   /** Graceful shutdown; safe to call twice. */
@@ -76,6 +80,7 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
     const s3Defaults = await startS3Defaults(config, options.role, stack, { logger, readinessChecks });
     // The delivery channels: a new one is one more entry here.
     const channels = createChannelRegistry([createS3Channel({ defaults: s3Defaults, settings: config.s3 })]);
+    const metrics = createMetrics({ store, clock });
     const deps: AppDeps = {
       store,
       config,
@@ -84,11 +89,12 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
       urlSigningKey: createHmac('sha256', secretKey).update('squidship download urls').digest(),
       publicUrl: config.publicUrl ?? `http://${config.host}:${config.port}`,
       readinessChecks,
+      metrics,
     };
 
     if (options.role !== 'api') {
       const worker = createDeliveryWorker({
-        store, clock, config, channels, logger,
+        store, clock, config, channels, logger, metrics,
         workerId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
       });
       await worker.start();
@@ -96,6 +102,12 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
       readinessChecks.push(() => worker.checkHealth());
     }
 
+    let metricsUrl: string | null = null;
+    if (options.role === 'worker' && config.metricsPort !== 0) {
+      const metricsServer = await startMetricsServer(metrics, { host: config.host, port: config.metricsPort });
+      stack.push(() => metricsServer.close());
+      metricsUrl = metricsServer.url;
+    }
     let url: string | null = null;
     if (options.role !== 'worker') {
       const app = await buildApp(deps, { logger: loggerOptions });
@@ -112,7 +124,7 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
     logger.info({ event: 'server.started', role: options.role, url, dialect: store.dialect, s3Endpoint: s3Defaults.endpoint, csvEncoder }, 'squidship started');
     const addonError = config.nativeCsv ? getCsvAddonLoadError() : null;
     if (addonError !== null) logger.warn({ event: 'export.native_encoder.unavailable', err: addonError }, 'the native CSV encoder is built but did not load; exports use the JavaScript encoder');
-    return { url, s3Endpoint: s3Defaults.endpoint, stop: stopAll };
+    return { url, metricsUrl, s3Endpoint: s3Defaults.endpoint, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

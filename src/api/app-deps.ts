@@ -2,6 +2,7 @@
 import type { ChannelRegistry } from '../channels/registry.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../domain/clock.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../storage/store.js';
 
 export interface AppDeps {
@@ -16,4 +17,6 @@ export interface AppDeps {
   publicUrl: string;
   /** What else /readyz checks besides the database (worker loop, embedded S3): each says why it is not ready, or null. */
   readinessChecks?: Array<() => string | null>;
+  /** The process's metrics: GET /metrics and request counts; absent: no /metrics route. */
+  metrics?: Metrics;
 }

@@ -53,6 +53,8 @@ export interface Config {
     pollIntervalMs: number;
   };
   shutdownTimeoutMs: number;
+  /** Port of the worker role's /metrics server; 0: none (the API roles answer /metrics on their port). */
+  metricsPort: number;
   /** Use the native CSV encoder when it is built (false: the JavaScript one, same bytes). */
   nativeCsv: boolean;
 }
@@ -113,6 +115,7 @@ export const SETTINGS = {
   SQUIDSHIP_DELIVERY_CONCURRENCY: { kind: 'int', default: 2, min: 1, max: 64, hint: 'deliveries at once', description: 'Deliveries one worker process runs at once.' },
   SQUIDSHIP_DELIVERY_POLL_INTERVAL_MS: createMsSetting(10, 3_600_000, 30_000, 'Safety-net poll; workers are woken at once when a run completes.'),
   SQUIDSHIP_SHUTDOWN_TIMEOUT_MS: createMsSetting(0, 3_600_000, 30_000, 'How long shutdown waits for in-flight uploads before aborting them; keep it below your orchestrator\'s kill grace period.'),
+  SQUIDSHIP_METRICS_PORT: { kind: 'int', default: 0, min: 0, max: 65535, hint: 'a TCP port', description: 'Port on which a `--role worker` process answers `GET /metrics` (`0`: it does not); the other roles answer `/metrics` on the API port.' },
   SQUIDSHIP_NATIVE_CSV: { kind: 'bool', default: true, description: 'Use the native CSV encoder when it is built (`false`: the JavaScript encoder, same bytes).' },
 } as const satisfies Record<`SQUIDSHIP_${string}`, Setting>;
 
@@ -166,6 +169,7 @@ export function loadConfig(env: Env, cwd: string): Config {
     },
     shutdownTimeoutMs: read.int('SQUIDSHIP_SHUTDOWN_TIMEOUT_MS'),
     nativeCsv: read.bool('SQUIDSHIP_NATIVE_CSV'),
+    metricsPort: read.int('SQUIDSHIP_METRICS_PORT'),
   };
   if (config.databaseUrl !== null && (env.SQUIDSHIP_SECRET_KEY ?? '').trim() === '') {
     // A key generated into one machine's data folder would not decrypt what another machine stored.

@@ -144,6 +144,12 @@ export interface ResultFilter {
   runId?: HexId;
 }
 
+export interface DeliveryQueueSummary {
+  pending: number;
+  running: number;
+  earliestPendingAtMs: number | null;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** Applies pending migrations; safe to call from several processes at once. */
@@ -261,6 +267,8 @@ export interface Store {
   releaseLease(deliveryId: HexId, workerId: string, nowMs: number): Promise<boolean>;
   /** Earliest nextAttemptAtMs / lease expiry among unfinished deliveries, or null. */
   nextDeliveryDueAtMs(): Promise<number | null>;
+  /** The queue for metrics: unfinished deliveries by status, and the earliest next attempt of a pending one. */
+  describeDeliveryQueue(): Promise<DeliveryQueueSummary>;
   getDelivery(deliveryId: HexId): Promise<DeliveryWithAttempts | null>;
   /** Every delivery of the run, oldest first, with its attempts. */
   listRunDeliveries(accountId: HexId, runId: HexId): Promise<DeliveryWithAttempts[]>;

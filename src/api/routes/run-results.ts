@@ -103,6 +103,7 @@ export function createRunResultRoutes(deps: AppDeps): FastifyPluginAsync {
       const options = { maxRowBytes: config.maxRowBytes, batchRows, batchBytes: DEFAULT_BATCH_BYTES, now: clock };
       const batches = readBatches(request, options, parseThread);
       const outcome = await ingestResults({ store, runId: run.id, batches, nowMs: clock() });
+      deps.metrics?.recordIngest({ rows: outcome.accepted, bytes: outcome.bytes });
       return { accepted: outcome.accepted, total_results: outcome.run.totalResults, run: serializeRun(outcome.run, clock()) };
     }
   };
