@@ -12,7 +12,7 @@ async function findEmbeddedS3Pids(): Promise<number[]> {
   const pids: number[] = [];
   for (const name of await readdir('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    const [stat, cmdline] = await Promise.all([readFile(`/proc/${name}/stat`, 'utf8'), readFile(`/proc/${name}/cmdline`, 'utf8')]).catch(() => ['', '']);
+    const [stat, cmdline] = await Promise.all([readFile(`/proc/${name}/stat`, 'utf8'), readFile(`/proc/${name}/cmdline`, 'utf8')]).catch((): [string, string] => ['', '']);
     const parentPid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
     if (parentPid === process.pid && cmdline.includes('--openssl-legacy-provider')) pids.push(Number(name));
   }
