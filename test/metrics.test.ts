@@ -1,6 +1,7 @@
 // GET /metrics after a real delivery to the embedded S3 endpoint: the names a dashboard and the
 // documented alert use, with the values of what happened (rows in, rows and bytes out).
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,6 +14,15 @@ const TOKEN = 'metrics_test_token_00000001';
 function readSample(text: string, sample: string): number | undefined {
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${sample} `));
   return line === undefined ? undefined : Number(line.slice(sample.length + 1));
+}
+
+/** A port free a moment ago (SQUIDSHIP_METRICS_PORT takes no 0). */
+async function findFreePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 describe('GET /metrics', () => {
@@ -54,5 +64,20 @@ describe('GET /metrics', () => {
     expect(readSample(text, 'squidship_delivery_oldest_due_age_seconds')).toBe(0);
     expect(readSample(text, 'squidship_http_requests_total{method="POST",route="/v1/runs/:id/results",status="200"}')).toBe(1);
     expect(readSample(text, 'squidship_http_requests_total{method="POST",route="/v1/squids",status="200"}')).toBe(1);
+  });
+
+  it('is served on SQUIDSHIP_METRICS_PORT by a worker process, which has no API port', async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'squidship-metrics-'));
+    server = await startSquidship({
+      env: { SQUIDSHIP_DATA_DIR: dataDir, SQUIDSHIP_EMBEDDED_S3: 'false', SQUIDSHIP_LOG_LEVEL: 'silent', SQUIDSHIP_METRICS_PORT: String(await findFreePort()) },
+      cwd: dataDir,
+      role: 'worker',
+      out: { write: () => true } as unknown as NodeJS.WritableStream,
+    });
+    expect(server.url).toBeNull();
+    const text = await (await fetch(`${server.metricsUrl}/metrics`)).text();
+    expect(text).toContain('# TYPE squidship_deliveries_total counter');
+    expect(readSample(text, 'squidship_delivery_queue_depth{status="pending"}')).toBe(0);
+    expect((await fetch(`${server.metricsUrl}/v1/me`)).status).toBe(404);
   });
 });
