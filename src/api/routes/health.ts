@@ -3,7 +3,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../../domain/app-error.js';
 import type { AppDeps } from '../app-deps.js';
-import { renderErrorBody } from '../errors.js';
+import { renderErrorBody, type ErrorBody } from '../errors.js';
 import { errorResponses } from '../schemas.js';
 
 const okSchema = { type: 'object', properties: { status: { type: 'string' } } } as const;
@@ -17,7 +17,7 @@ export function createHealthRoutes(deps: AppDeps): FastifyPluginAsync {
       schema: { tags: ['Health'], security: [], description: 'The process is alive.', response: { 200: okSchema } },
     }, async () => ({ status: 'ok' }));
 
-    app.get('/readyz', {
+    app.get<{ Reply: { status: string } | ErrorBody }>('/readyz', {
       logLevel: 'warn',
       config: { public: true },
       schema: { tags: ['Health'], security: [], description: 'The database answers, and so does every part this process runs (its worker loop, the embedded S3 endpoint).', response: { 200: okSchema, ...errorResponses(503) } },
