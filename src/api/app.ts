@@ -51,7 +51,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   // Before every route, so that each one (and the 404s) is counted.
   if (deps.metrics !== undefined) countHttpRequests(app, deps.metrics);
   await app.register(createHealthRoutes(deps));
-  if (deps.metrics !== undefined) await app.register(createMetricsRoutes(deps.metrics));
+  if (deps.metrics !== undefined) await app.register(createMetricsRoutes(deps.metrics, deps.config));
   await app.register(async (v1) => {
     await v1.register(createMeRoutes(deps));
     await v1.register(createCrawlerRoutes());

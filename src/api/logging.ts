@@ -50,3 +50,13 @@ export function createLoggerOptions(
 function isPrettyLogFormat(config: Config): boolean {
   return config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true);
 }
+
+const LEVEL_ORDER: readonly Config['logLevel'][] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
+/**
+ * The log level of a route that probes hit every few seconds (health, metrics): at least `warn`,
+ * so its request lines stay out of the log at info, and never below the configured level.
+ */
+export function selectProbeLogLevel(config: Config): Config['logLevel'] {
+  return LEVEL_ORDER.indexOf(config.logLevel) > LEVEL_ORDER.indexOf('warn') ? config.logLevel : 'warn';
+}

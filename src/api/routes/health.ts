@@ -4,21 +4,21 @@ import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../../domain/app-error.js';
 import type { AppDeps } from '../app-deps.js';
 import { renderErrorBody, type ErrorBody } from '../errors.js';
+import { selectProbeLogLevel } from '../logging.js';
 import { errorResponses } from '../schemas.js';
 
 const okSchema = { type: 'object', properties: { status: { type: 'string' } } } as const;
 
 export function createHealthRoutes(deps: AppDeps): FastifyPluginAsync {
   return async (app) => {
-    // Probes hit these every few seconds: their request lines would drown the log at info.
     app.get('/healthz', {
-      logLevel: 'warn',
+      logLevel: selectProbeLogLevel(deps.config),
       config: { public: true },
       schema: { tags: ['Health'], security: [], description: 'The process is alive.', response: { 200: okSchema } },
     }, async () => ({ status: 'ok' }));
 
     app.get<{ Reply: { status: string } | ErrorBody }>('/readyz', {
-      logLevel: 'warn',
+      logLevel: selectProbeLogLevel(deps.config),
       config: { public: true },
       schema: { tags: ['Health'], security: [], description: 'The database answers, and so does every part this process runs (its worker loop, the embedded S3 endpoint).', response: { 200: okSchema, ...errorResponses(503) } },
     }, async (request, reply) => {
