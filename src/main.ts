@@ -4,13 +4,15 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { ensureDefaultAccount, issueApiToken, syncBootstrapToken } from './accounts/api-tokens.js';
 import type { AppDeps } from './api/app-deps.js';
 import { buildApp } from './api/app.js';
 import { createLoggerOptions } from './api/logging.js';
 import { loadConfig, type Config } from './config/config.js';
+import { findUnknownSettings } from './config/unknown-settings.js';
 import { loadSecretKey } from './config/secret-key-file.js';
+import { AppError } from './domain/app-error.js';
 import { systemClock } from './domain/clock.js';
 import { createChannelRegistry } from './channels/registry.js';
 import { createS3Channel } from './channels/s3/s3-channel.js';
@@ -21,8 +23,11 @@ import type { S3Defaults } from './channels/s3/s3-defaults.js';
 import { createDeliveryWorker } from './delivery/worker.js';
 import { getCsvAddonLoadError, loadCsvAddon } from './export/formats/csv/native-csv-records.js';
 import { startEmbeddedS3 } from './channels/s3/embedded-server.js';
+import { createMetrics } from './metrics/metrics.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
 import { createStore } from './storage/create-store.js';
 import { createSecretBox } from './storage/secret-box.js';
+import { lockDataDir } from './storage/sqlite/data-dir-lock.js';
 import type { Store } from './storage/store.js';
 
 export type ProcessRole = 'all' | 'api' | 'worker';
@@ -31,13 +36,15 @@ export interface StartOptions {
   env: Record<string, string | undefined>;
   cwd: string;
   role: ProcessRole;
-  /** Where the start-up banner (token, curl line) is printed. Default process.stdout. */
+  /** Where the start-up banner (token, curl line) is printed: not stdout, which carries the log. Default process.stderr. */
   out?: NodeJS.WritableStream;
 }
 
 export interface RunningSquidship {
   /** The API's base URL, or null for a worker-only process. */
   url: string | null;
+  /** The worker role's /metrics server (SQUIDSHIP_METRICS_PORT), or null. */
+  metricsUrl: string | null;
   /** The default S3 endpoint destinations use when they set none (the embedded one when it runs). */
   s3Endpoint: string | null;
   /** Graceful shutdown; safe to call twice. */
@@ -49,22 +56,31 @@ const STALE_INGEST_MS = 24 * 3600 * 1000;
 
 export async function startSquidship(options: StartOptions): Promise<RunningSquidship> {
   const config = loadConfig(options.env, options.cwd);
-  const out = options.out ?? process.stdout;
-  // The worker logs with the same options (level, secret redaction) as the HTTP app.
+  const out = options.out ?? process.stderr;
+  // The worker logs with the same options (level, secret redaction, format) as the HTTP app.
   const loggerOptions = createLoggerOptions(config, undefined);
-  const logger = pino(typeof loggerOptions === 'object' ? loggerOptions : { level: config.logLevel });
+  const logger = typeof loggerOptions === 'object' ? pino(loggerOptions, loggerOptions.stream) : pino({ level: config.logLevel });
+  for (const warning of findUnknownSettings(options.env)) logger.warn({ event: 'config.unknown_variable' }, warning);
   const clock = systemClock;
   const stack: Array<() => Promise<void>> = [];
   const stopAll = createStopper(stack);
   try {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+    if (config.databaseUrl === null) {
+      const lock = await lockDataDir(config.dataDir);
+      stack.push(() => lock.release());
+    }
     const secretKey = await loadSecretKey(config);
     const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, secretBox: createSecretBox(secretKey) });
     stack.push(() => store.close());
     await store.migrate();
+    // A wrong key (a restore without secret.key) would otherwise start and answer 500 on squid listings.
+    await store.verifySecretKey();
     await store.discardIngestsOpenedBefore(clock() - STALE_INGEST_MS);
 
-    const s3Defaults = await startS3Defaults(config, options.role, stack);
+    // What /readyz checks besides the database: the parts this process runs.
+    const readinessChecks: Array<() => string | null> = [];
+    const s3Defaults = await startS3Defaults(config, options.role, stack, { logger, readinessChecks });
     // The delivery channels: a new one is one more entry here.
     const egress = createEgressPolicy({ allow: config.egressAllow, implicitOrigins: s3Defaults.endpoint === null ? [] : [renderOrigin(s3Defaults.endpoint)] });
     const urlSigningKey = createHmac('sha256', secretKey).update('squidship download urls').digest();
@@ -75,17 +91,25 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
       createS3Channel({ defaults: s3Defaults, settings: config.s3, egress }),
       createWebhookChannel({ egress, timeoutMs: config.webhook.timeoutMs, renderDownloadUrl }),
     ]);
-    const deps: AppDeps = { store, config, clock, channels, urlSigningKey, publicUrl };
+    const metrics = createMetrics({ store, clock });
+    const deps: AppDeps = { store, config, clock, channels, urlSigningKey, publicUrl, readinessChecks, metrics };
 
     if (options.role !== 'api') {
       const worker = createDeliveryWorker({
-        store, clock, config, channels, logger,
+        store, clock, config, channels, logger, metrics,
         workerId: `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`,
       });
       await worker.start();
       stack.push(() => worker.stop());
+      readinessChecks.push(() => worker.checkHealth());
     }
 
+    let metricsUrl: string | null = null;
+    if (options.role === 'worker' && config.metricsPort !== 0) {
+      const metricsServer = await startMetricsServer(metrics, { host: config.host, port: config.metricsPort });
+      stack.push(() => metricsServer.close());
+      metricsUrl = metricsServer.url;
+    }
     let url: string | null = null;
     if (options.role !== 'worker') {
       const app = await buildApp(deps, { logger: loggerOptions });
@@ -102,7 +126,7 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
     logger.info({ event: 'server.started', role: options.role, url, dialect: store.dialect, s3Endpoint: s3Defaults.endpoint, csvEncoder }, 'squidship started');
     const addonError = config.nativeCsv ? getCsvAddonLoadError() : null;
     if (addonError !== null) logger.warn({ event: 'export.native_encoder.unavailable', err: addonError }, 'the native CSV encoder is built but did not load; exports use the JavaScript encoder');
-    return { url, s3Endpoint: s3Defaults.endpoint, stop: stopAll };
+    return { url, metricsUrl, s3Endpoint: s3Defaults.endpoint, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;
@@ -129,7 +153,12 @@ function createStopper(stack: Array<() => Promise<void>>): () => Promise<void> {
 }
 
 /** The S3 settings for destinations that set none: the embedded endpoint, or SQUIDSHIP_S3_*. */
-async function startS3Defaults(config: Config, role: ProcessRole, stack: Array<() => Promise<void>>): Promise<S3Defaults> {
+async function startS3Defaults(
+  config: Config,
+  role: ProcessRole,
+  stack: Array<() => Promise<void>>,
+  watch: { logger: Logger; readinessChecks: Array<() => string | null> },
+): Promise<S3Defaults> {
   if (!config.embeddedS3.enabled) {
     return { endpoint: config.s3.endpoint, region: config.s3.region, forcePathStyle: config.s3.forcePathStyle };
   }
@@ -141,15 +170,22 @@ async function startS3Defaults(config: Config, role: ProcessRole, stack: Array<(
     port: config.embeddedS3.port,
     directory: join(config.dataDir, 's3'),
     buckets: [config.embeddedS3.bucket],
+    onEvent: ({ type, detail }) => {
+      const level = type === 'restarted' ? 'info' : 'error';
+      watch.logger[level]({ event: `embedded_s3.${type}`, detail }, `the embedded S3 endpoint ${type.replace('_', ' ')}`);
+    },
   }).catch((error: unknown) => {
     if (!String(error).includes('EADDRINUSE')) throw error;
-    throw new Error(
+    // An AppError without a hint: the CLI prints this one line, not the child's error after it.
+    throw new AppError(
+      'EmbeddedS3PortInUse',
       `the embedded S3 endpoint cannot listen on ${config.embeddedS3.host}:${config.embeddedS3.port}: the port is in use ` +
         '(another Squidship?). Set SQUIDSHIP_EMBEDDED_S3_PORT, or SQUIDSHIP_EMBEDDED_S3=false with SQUIDSHIP_S3_ENDPOINT',
       { cause: error },
     );
   });
   stack.push(() => embedded.stop());
+  watch.readinessChecks.push(() => embedded.checkHealth());
   return embeddedDefaults(embedded.endpoint);
 }
 

@@ -2,6 +2,7 @@
 import type { ChannelRegistry } from '../channels/registry.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../domain/clock.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../storage/store.js';
 
 export interface AppDeps {
@@ -14,4 +15,8 @@ export interface AppDeps {
   urlSigningKey: Buffer;
   /** The base URL of this server as clients reach it, for signed download URLs. */
   publicUrl: string;
+  /** What else /readyz checks besides the database (worker loop, embedded S3): each says why it is not ready, or null. */
+  readinessChecks?: Array<() => string | null>;
+  /** The process's metrics: GET /metrics and request counts; absent: no /metrics route. */
+  metrics?: Metrics;
 }

@@ -18,6 +18,7 @@ import { createCrawlerRoutes } from './routes/crawlers.js';
 import { createDeliveryRoutes } from './routes/delivery.js';
 import { createDownloadRoutes } from './routes/download.js';
 import { createHealthRoutes } from './routes/health.js';
+import { countHttpRequests, createMetricsRoutes } from './routes/metrics.js';
 import { createMeRoutes } from './routes/me.js';
 import { createNotSupportedRoutes } from './routes/not-supported.js';
 import { createResultRoutes } from './routes/results.js';
@@ -53,7 +54,10 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   registerAuth(app, createTokenAuthenticator(deps.store, deps.clock), limits);
   await registerOpenApi(app);
 
+  // Before every route, so that each one (and the 404s) is counted.
+  if (deps.metrics !== undefined) countHttpRequests(app, deps.metrics);
   await app.register(createHealthRoutes(deps));
+  if (deps.metrics !== undefined) await app.register(createMetricsRoutes(deps.metrics, deps.config));
   await app.register(async (v1) => {
     await v1.register(createMeRoutes(deps));
     await v1.register(createCrawlerRoutes());

@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   push: async () => (await import('./commands/push.js')).runPush,
   run: async () => (await import('./commands/run-end.js')).runRunEnd,
   token: async () => runToken,
+  backup: async () => (await import('./commands/backup.js')).runBackup,
 };
 
 export interface CliInput extends Omit<CliContext, 'args'> {
@@ -84,7 +85,9 @@ function reportError(thrown: unknown, stderr: CliOutput): number {
     return EXIT_FAILURE;
   }
   const error = toError(thrown);
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  stderr.write(`squidship: ${error.message}${cause}\n`);
+  // The cause's first line only, and not when the message already says it.
+  const causeLine = error.cause instanceof Error ? (error.cause.message.split('\n')[0] ?? '') : '';
+  const cause = causeLine === '' || error.message.includes(causeLine) ? '' : `: ${causeLine}`;
+  stderr.write(`squidship: ${error.message.split('\n')[0]}${cause}\n`);
   return EXIT_FAILURE;
 }

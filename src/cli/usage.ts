@@ -21,6 +21,8 @@ Commands:
   run abort RUN | run complete RUN
                                   End a run through the API (SQUIDSHIP_URL, SQUIDSHIP_TOKEN): abort
                                   keeps the rows pushed so far; both start the run's deliveries.
+  backup FILE                     Copy the SQLite database to FILE while the server runs (online,
+                                  consistent). Restoring the copy needs the same secret key.
   --version                       Print the version.
 
 Server commands read their configuration from SQUIDSHIP_* environment variables.

@@ -11,6 +11,8 @@ export interface Config {
   /** null: embedded SQLite at <dataDir>/squidship.db. */
   databaseUrl: string | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** auto: pretty when stdout is a terminal, JSON otherwise. */
+  logFormat: 'auto' | 'pretty' | 'json';
   bootstrapToken: string | null;
   /** 32-byte key (from base64 or 64 hex chars); null: generated into <dataDir>/secret.key. */
   secretKey: Buffer | null;
@@ -54,6 +56,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   http: HttpLimits;
   limits: AccountLimits;
+  /** Port of the worker role's /metrics server; 0: none (the API roles answer /metrics on their port). */
+  metricsPort: number;
   /** Use the native CSV encoder when it is built (false: the JavaScript one, same bytes). */
   nativeCsv: boolean;
   /** CIDR blocks of loopback/private addresses channels may connect to (SQUIDSHIP_EGRESS_ALLOW). */
@@ -117,7 +121,8 @@ export const SETTINGS = {
   SQUIDSHIP_SECRET_KEY: { kind: 'secret-key', default: null, defaultText: 'generated into `<data dir>/secret.key` (mode 0600)', description: 'Encrypts stored secrets (AES-256-GCM) and signs download URLs. Required with `SQUIDSHIP_DATABASE_URL`: every process sharing a database needs the same key (`openssl rand -hex 32`).' },
   SQUIDSHIP_BOOTSTRAP_TOKEN: { kind: 'token', default: null, defaultText: 'unset', description: 'An API token made valid for the default account at start (scripts, containers).' },
   SQUIDSHIP_PUBLIC_URL: { kind: 'url', default: null, defaultText: 'the listening address', description: 'Base of the URLs Squidship hands out (signed downloads): the load balancer\'s address, not one process\'s.' },
-  SQUIDSHIP_LOG_LEVEL: { kind: 'choice', default: 'info', choices: LOG_LEVELS, description: 'Least severe log level written (JSON lines on stdout).' },
+  SQUIDSHIP_LOG_LEVEL: { kind: 'choice', default: 'info', choices: LOG_LEVELS, description: 'Least severe log level written (on stdout).' },
+  SQUIDSHIP_LOG_FORMAT: { kind: 'choice', default: 'auto', choices: ['auto', 'pretty', 'json'], description: 'Log lines: `json` (one object a line, for collectors), `pretty` (for people), `auto`: pretty when stdout is a terminal, JSON otherwise.' },
   SQUIDSHIP_MAX_BODY_BYTES: { kind: 'int', default: 64 * MIB, min: 1024, max: 1024 * MIB, hint: 'bytes', description: 'Largest JSON request body (NDJSON result uploads are streamed and have no total limit).' },
   SQUIDSHIP_MAX_ROW_BYTES: { kind: 'int', default: MIB, min: 64, max: 64 * MIB, hint: 'bytes', description: 'Largest single result row (one NDJSON line or one array element).' },
   SQUIDSHIP_DOWNLOAD_URL_TTL_SECONDS: { kind: 'int', default: 3600, min: 1, max: 7 * 24 * 3600, hint: 'seconds', description: 'Lifetime of a signed download URL.' },
@@ -148,6 +153,7 @@ export const SETTINGS = {
   SQUIDSHIP_MAX_SQUIDS_PER_ACCOUNT: { kind: 'int', default: 0, min: 0, max: 10_000_000, hint: 'squids; 0: no cap', description: 'Squids one account may have; creating one more answers 400 `SlotsLimitExceeded`.' },
   SQUIDSHIP_MAX_CONCURRENT_PUSHES_PER_ACCOUNT: { kind: 'int', default: 0, min: 0, max: 10_000, hint: 'pushes at once; 0: no cap', description: 'Result pushes (`POST /v1/runs/{id}/results`) one account may have in flight at once; one more answers 429 `ConcurrencyLimitExceeded`.' },
   SQUIDSHIP_MAX_ROWS_PER_RUN: { kind: 'int', default: 0, min: 0, max: Number.MAX_SAFE_INTEGER, hint: 'rows; 0: no cap', description: 'Rows one run may hold; a push that would go past it answers 400 `UsageLimitExceeded` and stores none of its rows.' },
+  SQUIDSHIP_METRICS_PORT: { kind: 'int', default: 0, min: 0, max: 65535, hint: 'a TCP port', description: 'Port on which a `--role worker` process answers `GET /metrics` (`0`: it does not); the other roles answer `/metrics` on the API port.' },
   SQUIDSHIP_NATIVE_CSV: { kind: 'bool', default: true, description: 'Use the native CSV encoder when it is built (`false`: the JavaScript encoder, same bytes).' },
   SQUIDSHIP_EGRESS_ALLOW: { kind: 'optional-string', default: null, defaultText: 'unset: no loopback or private address', description: 'Comma-separated CIDR blocks of loopback or private addresses that webhook URLs and S3 endpoints may reach (`127.0.0.1/32,10.0.0.0/8`). Link-local and metadata addresses are refused whatever it says; the embedded S3 endpoint and `SQUIDSHIP_S3_ENDPOINT` are always allowed.' },
   SQUIDSHIP_WEBHOOK_TIMEOUT_MS: createMsSetting(100, 120_000, 10_000, 'How long a webhook endpoint has to answer one event before the attempt counts as a timeout.'),
@@ -170,6 +176,7 @@ export function loadConfig(env: Env, cwd: string): Config {
     dataDir: isAbsolute(dataDir) ? dataDir : resolve(cwd, dataDir),
     databaseUrl: read.databaseUrl('SQUIDSHIP_DATABASE_URL'),
     logLevel: read.choice('SQUIDSHIP_LOG_LEVEL'),
+    logFormat: read.choice('SQUIDSHIP_LOG_FORMAT'),
     bootstrapToken: read.token('SQUIDSHIP_BOOTSTRAP_TOKEN'),
     secretKey: read.secretKey('SQUIDSHIP_SECRET_KEY'),
     publicUrl: read.url('SQUIDSHIP_PUBLIC_URL'),
@@ -218,6 +225,7 @@ export function loadConfig(env: Env, cwd: string): Config {
     nativeCsv: read.bool('SQUIDSHIP_NATIVE_CSV'),
     egressAllow: readCidrList(read.optionalString('SQUIDSHIP_EGRESS_ALLOW'), problems),
     webhook: { timeoutMs: read.int('SQUIDSHIP_WEBHOOK_TIMEOUT_MS') },
+    metricsPort: read.int('SQUIDSHIP_METRICS_PORT'),
   };
   if (config.databaseUrl !== null && (env.SQUIDSHIP_SECRET_KEY ?? '').trim() === '') {
     // A key generated into one machine's data folder would not decrypt what another machine stored.

@@ -7,6 +7,7 @@ import type { ChannelRegistry } from '../channels/registry.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../domain/clock.js';
 import type { Delivery, DeliveryError } from '../domain/types.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { AttemptResult, Store } from '../storage/store.js';
 import { computeBackoffMs } from './backoff.js';
 import { deliverJob } from './deliver-job.js';
@@ -22,6 +23,8 @@ export interface AttemptDeps {
   logger: Logger;
   /** The jitter source for backoff; tests may fix it. Default Math.random. */
   random?: () => number;
+  /** Where attempts are counted for /metrics; absent: not counted. */
+  metrics?: Metrics;
 }
 
 /** Why an in-flight attempt was interrupted from outside; null while it runs normally. */
@@ -43,6 +46,7 @@ export async function runAttempt(deps: AttemptDeps, delivery: Delivery, control:
   const channel = deps.channels.find(delivery.kind);
   const target = channel?.describeForLog(delivery.config, delivery.target) ?? { kind: delivery.kind };
   log.info({ ...target, event: delivery.event }, 'delivery.attempt.started');
+  const startedAtMs = clock();
   const renewal = startLeaseRenewal({
     store,
     clock,
@@ -71,6 +75,7 @@ export async function runAttempt(deps: AttemptDeps, delivery: Delivery, control:
     renewal.stop();
   }
   await recordResult(deps, delivery, result, log);
+  deps.metrics?.recordAttempt({ channel: delivery.kind, outcome: result.outcome, durationMs: result.nowMs - startedAtMs, rows: result.rows, bytes: result.bytes });
 }
 
 async function recordResult(deps: AttemptDeps, delivery: Delivery, result: AttemptResult, log: Logger): Promise<void> {

@@ -15,6 +15,8 @@ export interface DeliveryWorker {
    * the rest (their multipart uploads are aborted) and releases their leases. Safe to call twice.
    */
   stop(): Promise<void>;
+  /** Why the worker cannot deliver now (for /readyz), or null when it can. */
+  checkHealth(): string | null;
 }
 
 interface InFlight extends AttemptControl {
@@ -37,6 +39,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   let pumping: Promise<void> | null = null;
   let pumpAgain = false;
   let emptyDueWakes = 0;
+  let claimFailing = false;
 
   const clearTimer = (): void => {
     if (timer !== null) clearTimeout(timer);
@@ -84,7 +87,9 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       let delivery: Delivery | null;
       try {
         delivery = await store.claimDueDelivery(workerId, clock(), config.delivery.leaseMs);
+        claimFailing = false;
       } catch (thrown) {
+        claimFailing = true;
         logger.error({ err: thrown }, 'delivery.claim.failed');
         return false;
       }
@@ -175,6 +180,10 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         logger.info('delivery.worker.stopped');
       })();
       return stopPromise;
+    },
+    checkHealth() {
+      if (state !== 'running') return state === 'idle' ? 'the delivery worker has not started' : 'the delivery worker is stopping';
+      return claimFailing ? 'the delivery worker cannot claim deliveries (the log has the error)' : null;
     },
   };
 }

@@ -19,6 +19,8 @@ export interface IngestResultsInput {
 export interface IngestResultsOutcome {
   /** Rows of this request, now committed. */
   accepted: number;
+  /** UTF-8 bytes of those rows' JSON text. */
+  bytes: number;
   /** The run after the commit, with its new totals. */
   run: Run;
 }
@@ -35,6 +37,7 @@ export async function ingestResults(input: IngestResultsInput): Promise<IngestRe
     }
   });
   let accepted = 0;
+  let bytes = 0;
   try {
     for await (const batch of input.batches) {
       columns.addAll(batch.columns);
@@ -42,18 +45,25 @@ export async function ingestResults(input: IngestResultsInput): Promise<IngestRe
         batch.release?.();
         continue;
       }
+      bytes += countRowBytes(batch);
       await appends.start(batch);
       accepted += batch.rows.length;
     }
     await appends.finish();
     const run = await store.commitIngest(ingestId, columns.list);
-    return { accepted, run };
+    return { accepted, bytes, run };
   } catch (error) {
     // The append in flight (if any) settles first: its rows must not land after the discard.
     const appendFailures = await appends.abandon();
     await discardAfterFailure(store, ingestId, error, appendFailures);
     throw error;
   }
+}
+
+function countRowBytes(batch: ParsedBatch): number {
+  let bytes = 0;
+  for (const row of batch.rows) bytes += row.dataBytes?.byteLength ?? Buffer.byteLength(row.data);
+  return bytes;
 }
 
 /** The request's columns in first-seen order (a batch lists only its new ones). */

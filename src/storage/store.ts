@@ -156,12 +156,20 @@ export interface ResultFilter {
   runId?: HexId;
 }
 
+export interface DeliveryQueueSummary {
+  pending: number;
+  running: number;
+  earliestPendingAtMs: number | null;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** Applies pending migrations; safe to call from several processes at once. */
   migrate(): Promise<void>;
   /** Resolves when the database answers a trivial query. */
   ping(): Promise<void>;
+  /** Decrypts one stored secret (none stored: passes); throws an AppError when the key is not theirs. */
+  verifySecretKey(): Promise<void>;
   /** Safe to call twice. */
   close(): Promise<void>;
 
@@ -281,6 +289,8 @@ export interface Store {
   releaseLease(deliveryId: HexId, workerId: string, nowMs: number): Promise<boolean>;
   /** Earliest nextAttemptAtMs / lease expiry among unfinished deliveries, or null. */
   nextDeliveryDueAtMs(): Promise<number | null>;
+  /** The queue for metrics: unfinished deliveries by status, and the earliest next attempt of a pending one. */
+  describeDeliveryQueue(): Promise<DeliveryQueueSummary>;
   getDelivery(deliveryId: HexId): Promise<DeliveryWithAttempts | null>;
   /** Every delivery of the run, oldest first, with its attempts. */
   listRunDeliveries(accountId: HexId, runId: HexId): Promise<DeliveryWithAttempts[]>;

@@ -95,4 +95,15 @@ describe('request logger', () => {
     expect(failed.status).toBe(503);
     expect(lines).toMatchObject([{ level: 50, reqId: 'req-failing', msg: 'request.failed' }]);
   });
+
+  it('does not log health checks at info, but a request to the API', async () => {
+    const { lines, stream } = collectLines();
+    server = await startTestServer({ logger: { level: 'info', stream } });
+    expect((await server.request('GET', '/healthz', undefined, { authorization: '' })).status).toBe(200);
+    expect((await server.request('GET', '/readyz', undefined, { authorization: '' })).status).toBe(200);
+    const requestLines = () => lines.filter((line) => line.reqId !== undefined).map((line) => line.msg);
+    expect(requestLines()).toEqual([]);
+    await server.request('GET', '/v1/me');
+    expect(requestLines()).toEqual(['incoming request', 'request completed']);
+  });
 });

@@ -112,6 +112,7 @@ export function createRunResultRoutes(deps: AppDeps): FastifyPluginAsync {
       const parsed = readBatches(request, options, parseThread);
       const batches = maxRowsPerRun === 0 ? parsed : capRunRows(parsed, run.totalResults, maxRowsPerRun);
       const outcome = await ingestResults({ store, runId: run.id, batches, nowMs: clock() });
+      deps.metrics?.recordIngest({ rows: outcome.accepted, bytes: outcome.bytes });
       return { accepted: outcome.accepted, total_results: outcome.run.totalResults, run: serializeRun(outcome.run, clock()) };
     }
   };

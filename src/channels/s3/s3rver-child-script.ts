@@ -6,7 +6,7 @@
 //   the Lobstr page's own example sends `your_access_key`);
 // - AbortMultipartUpload and ListMultipartUploads, which s3rver answers 405/501, are served
 //   from its own upload folders, so a failed upload can be aborted and open uploads listed.
-// The child exits when the IPC channel closes, so it never outlives its parent.
+// The child exits when the IPC channel closes, so it never outlives its parent, and ignores SIGINT.
 export const S3RVER_CHILD_SCRIPT = String.raw`
 const fs = require('fs');
 const path = require('path');
@@ -77,9 +77,12 @@ const shutDown = () => {
   server.close().catch(() => undefined).finally(() => process.exit(0));
 };
 process.on('disconnect', shutDown);
+// Ctrl-C reaches the whole terminal process group: the parent stops this child after its own
+// in-flight uploads are done (the 'stop' message), not before.
+process.on('SIGINT', () => undefined);
 process.on('message', (message) => { if (message === 'stop') shutDown(); });
 server.run().then(
   (address) => process.send({ type: 'listening', port: address.port }),
-  (error) => { process.stderr.write(String((error && error.stack) || error)); process.exit(1); },
+  (error) => { process.stderr.write(String((error && error.message) || error)); process.exit(1); },
 );
 `;

@@ -17,7 +17,7 @@ export async function runServe(context: CliContext): Promise<void> {
 
   // Imported only now, so a usage error is reported without loading the whole server.
   const { startSquidship } = await import('../../main.js');
-  const running = await startSquidship({ env: context.env, cwd: context.cwd, role, out: context.stdout });
+  const running = await startSquidship({ env: context.env, cwd: context.cwd, role, out: context.stderr });
   const signal = await waitForSignal();
   context.stderr.write(`squidship: ${signal} received, stopping (send it again to exit at once)\n`);
   const forceExit = (again: NodeJS.Signals): void => {

@@ -1,5 +1,6 @@
 // One Store for both dialects: the shared Kysely queries plus a dialect's DialectOps.
 import { sql } from 'kysely';
+import { AppError } from '../../domain/app-error.js';
 import type { SecretBox } from '../secret-box.js';
 import type { Store } from '../store.js';
 import { createAccountSquidMethods } from './account-squid-queries.js';
@@ -20,6 +21,18 @@ export function createKyselyStore(ops: DialectOps, secretBox: SecretBox): Store 
     migrate: () => ops.migrate(),
     async ping() {
       await sql`select 1`.execute(ops.db);
+    },
+    async verifySecretKey() {
+      const row = await ops.db.selectFrom('destinations').select('config').limit(1).executeTakeFirst();
+      if (row === undefined) return;
+      try {
+        secretBox.decrypt(row.config);
+      } catch (error) {
+        throw new AppError('SecretKeyMismatch', 'the secret key does not decrypt the stored destination secrets', {
+          cause: error,
+          hint: 'restore the secret.key that was in the data folder, or set SQUIDSHIP_SECRET_KEY to the key they were stored with',
+        });
+      }
     },
     close() {
       closing ??= ops.close();

@@ -11,6 +11,7 @@ import type { StoreContext } from './store-context.js';
 type DeliveryMethods = Pick<
   Store,
   | 'claimDueDelivery' | 'renewLease' | 'finishAttempt' | 'releaseLease' | 'nextDeliveryDueAtMs'
+  | 'describeDeliveryQueue'
   | 'getDelivery' | 'listRunDeliveries' | 'subscribeDeliveryWakeups'
 >;
 
@@ -158,6 +159,21 @@ export function createDeliveryMethods(ctx: StoreContext): DeliveryMethods {
         .where('status', 'in', ['pending', 'running'])
         .executeTakeFirst();
       return row?.due === null || row?.due === undefined ? null : Number(row.due);
+    },
+    async describeDeliveryQueue() {
+      const rows = await db
+        .selectFrom('deliveries')
+        .select((eb) => ['status', eb.fn.countAll<number | string>().as('count'), eb.fn.min<number | string | null>('next_attempt_at').as('earliest')])
+        .where('status', 'in', ['pending', 'running'])
+        .groupBy('status')
+        .execute();
+      const pending = rows.find((row) => row.status === 'pending');
+      const running = rows.find((row) => row.status === 'running');
+      return {
+        pending: Number(pending?.count ?? 0),
+        running: Number(running?.count ?? 0),
+        earliestPendingAtMs: pending?.earliest === null || pending?.earliest === undefined ? null : Number(pending.earliest),
+      };
     },
     async getDelivery(deliveryId) {
       const row = await db.selectFrom('deliveries').selectAll().where('id', '=', deliveryId).executeTakeFirst();
