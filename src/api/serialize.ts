@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import type { ChannelRegistry } from '../channels/registry.js';
 import { BUILT_IN_CRAWLER, type Crawler } from '../domain/crawlers.js';
 import type { Destination, DoneReason, ResultRow, Run, RunStatus, Squid } from '../domain/types.js';
+import { JsonNumber, JsonReadError, type JsonValue, parseJsonBytes, writeCompactJson } from '../json/json-literal-value.js';
 import type { LastRunSummary } from '../storage/store.js';
 import { LOBSTR_UNBUILT_FIELDS } from './schemas.js';
 
@@ -97,16 +98,45 @@ export function renderResultId(runId: string, seq: number): string {
   return createHash('sha256').update(`${runId}:${seq}`).digest('hex').slice(0, 32);
 }
 
-export function serializeResult(row: ResultRow): Record<string, unknown> {
-  const data = JSON.parse(row.data) as Record<string, unknown>;
-  return {
-    ...data,
+/**
+ * A result as the API's JSON text: the row's own fields, numbers as their stored literals
+ * (JSON.parse would turn 12345678901234567890 into 12345678901234567000), then id, object, squid,
+ * run and scraping_time (the API's scraping_time replaces a row's own, in the row's place). The
+ * keys come in JSON.parse's order, as when the row went through it.
+ */
+export function serializeResultJson(row: ResultRow): string {
+  const fields = {
     id: renderResultId(row.runId, row.seq),
     object: 'result',
     squid: row.squidId,
     run: row.runId,
     scraping_time: renderTime(row.scrapingTimeMs),
   };
+  const read = readStoredRow(row.data);
+  if (read instanceof JsonReadError) return writeCompactJson({ ...fields, unreadable: describeUnreadable(read, row.data) });
+  return writeCompactJson(Object.assign(read, fields));
+}
+
+/** The stored row as an object (null prototype: a "__proto__" key is data), or why it cannot be. */
+function readStoredRow(text: string): Record<string, JsonValue> | JsonReadError {
+  try {
+    const bytes = Buffer.from(text, 'utf8');
+    const value = parseJsonBytes(bytes, 0, bytes.length);
+    if (typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof JsonNumber)) return value;
+    return new JsonReadError('invalid', 'not a JSON object');
+  } catch (error) {
+    if (error instanceof JsonReadError) return error;
+    throw error;
+  }
+}
+
+/**
+ * A row the API cannot give field by field (stored nested deeper than any reader goes, or not a
+ * JSON object) still answers, so that one row does not fail its run's and its squid's pages: its
+ * text as stored, as a JSON string, which no client has to descend into to read the page.
+ */
+function describeUnreadable(error: JsonReadError, text: string) {
+  return { type: 'StoredRowUnreadable', message: `the stored row cannot be read as JSON fields (${error.message}); its text as stored is in data`, data: text };
 }
 
 /** Every registered channel's `<fieldsKey>` (first, in registry order), then Lobstr's others. */

@@ -22,6 +22,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Largest single result row (one NDJSON line or one array element), in bytes. */
   maxRowBytes: number;
+  /** Most levels of nesting in a result row (the row itself is level 1). */
+  maxRowDepth: number;
   downloadUrlTtlSeconds: number;
   s3: {
     /** Server-wide default endpoint for destinations that set none (null: AWS). */
@@ -125,6 +127,7 @@ export const SETTINGS = {
   SQUIDSHIP_LOG_FORMAT: { kind: 'choice', default: 'auto', choices: ['auto', 'pretty', 'json'], description: 'Log lines: `json` (one object a line, for collectors), `pretty` (for people), `auto`: pretty when stdout is a terminal, JSON otherwise.' },
   SQUIDSHIP_MAX_BODY_BYTES: { kind: 'int', default: 64 * MIB, min: 1024, max: 1024 * MIB, hint: 'bytes', description: 'Largest JSON request body (NDJSON result uploads are streamed and have no total limit).' },
   SQUIDSHIP_MAX_ROW_BYTES: { kind: 'int', default: MIB, min: 64, max: 64 * MIB, hint: 'bytes', description: 'Largest single result row (one NDJSON line or one array element).' },
+  SQUIDSHIP_MAX_ROW_DEPTH: { kind: 'int', default: 64, min: 1, max: 1000, hint: 'levels of nesting; readers refuse rows deeper than 1000', description: 'Deepest nesting of objects and arrays in a result row (the row itself is level 1); deeper rows are refused with a 400.' },
   SQUIDSHIP_DOWNLOAD_URL_TTL_SECONDS: { kind: 'int', default: 3600, min: 1, max: 7 * 24 * 3600, hint: 'seconds', description: 'Lifetime of a signed download URL.' },
   SQUIDSHIP_S3_ENDPOINT: { kind: 'url', default: null, defaultText: 'unset (AWS)', description: 'Default endpoint for destinations that set none (MinIO, R2, ...); setting it turns the embedded endpoint off.' },
   SQUIDSHIP_S3_REGION: { kind: 'optional-string', default: null, defaultText: 'unset', description: 'Default region; unset on AWS, the bucket\'s region is discovered.' },
@@ -182,6 +185,7 @@ export function loadConfig(env: Env, cwd: string): Config {
     publicUrl: read.url('SQUIDSHIP_PUBLIC_URL'),
     maxBodyBytes: read.int('SQUIDSHIP_MAX_BODY_BYTES'),
     maxRowBytes: read.int('SQUIDSHIP_MAX_ROW_BYTES'),
+    maxRowDepth: read.int('SQUIDSHIP_MAX_ROW_DEPTH'),
     downloadUrlTtlSeconds: read.int('SQUIDSHIP_DOWNLOAD_URL_TTL_SECONDS'),
     s3: {
       endpoint: s3Endpoint,

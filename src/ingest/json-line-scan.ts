@@ -10,6 +10,7 @@ import {
   COLON,
   COMMA,
   FAIL,
+  MAX_SCAN_DEPTH,
   OPEN_BRACE,
   QUOTE,
   decodeString,
@@ -47,9 +48,10 @@ const SCRAPING_TIME = 'scraping_time';
 
 /**
  * One scanner per request: it remembers the previous row's keys (as bytes), so that a row with
- * the same keys as the one before decodes none of them.
+ * the same keys as the one before decodes none of them. A row nested deeper than `maxDepth`
+ * levels (the row itself is level 1) is not decided here.
  */
-export function createLineScanner(): LineScanner {
+export function createLineScanner(maxDepth = MAX_SCAN_DEPTH): LineScanner {
   const keys: string[] = [];
   const keyBytes: Uint8Array[] = [];
   let keyCount = 0;
@@ -77,7 +79,7 @@ export function createLineScanner(): LineScanner {
         if (b[i] !== COLON) return false;
         i = skipWhitespace(b, i + 1, end);
         const valueStart = i;
-        i = skipValue(b, i, end, 1);
+        i = skipValue(b, i, end, 1, maxDepth);
         if (i === FAIL) return false;
         if (keys[count] === SCRAPING_TIME) scrapingTime = b[valueStart] === QUOTE ? decodeString(b, valueStart, i) : null;
         count++;

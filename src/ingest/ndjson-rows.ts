@@ -3,22 +3,9 @@
 // At most one partial line is held; a line that outgrows the limit fails before the rest of
 // it is read. Per row this is the hot path of ingestion: one call per line (no generator step,
 // no label string unless the line is bad), and the hash reads the line's bytes as received.
-// A line is checked by json-line-scan.ts without building its object, and stays bytes: the
-// SQLite store binds them as they came. Lines the scan does not decide take JSON.parse.
-import type { IngestRow } from '../storage/store.js';
-import { createLineScanner, type LineScanner } from './json-line-scan.js';
-import {
-  type BatchBuilder,
-  checkRowKey,
-  checkRowObject,
-  createBatchBuilder,
-  hashRowText,
-  oversizeRowError,
-  type ParsedBatch,
-  readScrapingTimeMs,
-  type RowParseOptions,
-  rowError,
-} from './parsed-batch.js';
+// Each line is checked and added by row-bytes.ts, which the JSON array path shares.
+import { createBatchBuilder, oversizeRowError, type ParsedBatch, type RowParseOptions } from './parsed-batch.js';
+import { createRowAdder } from './row-bytes.js';
 
 export type { ParsedBatch, RowParseOptions } from './parsed-batch.js';
 
@@ -30,11 +17,7 @@ export async function* parseNdjsonRows(
   options: RowParseOptions,
 ): AsyncGenerator<ParsedBatch> {
   const builder = createBatchBuilder(options);
-  const scanner = createLineScanner();
-  const addLine = (bytes: Buffer, start: number, end: number, lineNumber: number): void => {
-    addLineBytes(builder, scanner, options.now, bytes, start, end, lineNumber);
-  };
-  const splitter = createLineSplitter(options.maxRowBytes, addLine);
+  const splitter = createLineSplitter(options.maxRowBytes, createRowAdder(builder, options, 'line'));
   for await (const piece of source) {
     const chunk = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
     let start = 0;
@@ -45,69 +28,6 @@ export async function* parseNdjsonRows(
   }
   splitter.end();
   if (builder.size > 0) yield builder.take();
-}
-
-/**
- * A row still held as the bytes it arrived in (a view of the request's chunk, kept only while
- * its batch is; or of a batch from the parse thread): a store that binds `dataBytes` never has
- * it decoded into a string.
- */
-export class LineRow implements IngestRow {
-  constructor(
-    readonly dataBytes: Buffer,
-    readonly rowHash: string,
-    readonly scrapingTimeMs: number,
-  ) {}
-
-  get data(): string {
-    return this.dataBytes.toString('utf8');
-  }
-}
-
-/** Adds the row of `bytes[start, end)` (one line, without its LF) unless the line is blank. */
-function addLineBytes(
-  builder: BatchBuilder,
-  scanner: LineScanner,
-  now: () => number,
-  bytes: Buffer,
-  start: number,
-  end: number,
-  lineNumber: number,
-): void {
-  // The CR of a CRLF goes before anything else, so that a CRLF line's bytes are its row's bytes.
-  if (end > start && bytes[end - 1] === CR) end--;
-  const scanned = scanner.scan(bytes, start, end);
-  if (scanned === null) {
-    addParsedLine(builder, bytes, start, end, lineNumber);
-    return;
-  }
-  // Keys the row shares, in place, with the row before were checked and recorded with it.
-  const { keys } = scanned;
-  for (let index = scanned.firstNewKey; index < keys.length; index++) {
-    checkRowKey(keys[index]!, () => `line ${lineNumber}`);
-    builder.addColumn(keys[index]!);
-  }
-  const dataBytes = bytes.subarray(start, end);
-  builder.addChecked(new LineRow(dataBytes, hashRowText(dataBytes), readScrapingTimeMs(scanned.scrapingTime, now)), end - start);
-}
-
-/** The general path (and the one that words the errors): decode, trim, JSON.parse. */
-function addParsedLine(builder: BatchBuilder, bytes: Buffer, start: number, end: number, lineNumber: number): void {
-  const line = bytes.toString('utf8', start, end);
-  // trim() also drops a byte order mark at the start of the body and spaces around the object.
-  const text = line.trim();
-  if (text.length === 0) return;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw rowError(`line ${lineNumber}`, `invalid JSON (${error instanceof Error ? error.message : String(error)})`);
-  }
-  const row = checkRowObject(value, `line ${lineNumber}`);
-  // Untrimmed, the text's UTF-8 bytes are exactly bytes[start, end).
-  const trimmed = text.length !== line.length;
-  const rowHash = hashRowText(trimmed ? text : bytes.subarray(start, end));
-  builder.add(text, row, rowHash, end - start);
 }
 
 type LineHandler = (bytes: Buffer, start: number, end: number, lineNumber: number) => void;

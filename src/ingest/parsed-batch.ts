@@ -27,7 +27,12 @@ export interface RowParseOptions {
   batchBytes?: number;
   /** The scraping time of rows without a usable `scraping_time` of their own. */
   now: () => number;
+  /** Most levels of nesting in a row (the row itself is level 1). Default DEFAULT_MAX_ROW_DEPTH. */
+  maxRowDepth?: number;
 }
+
+/** SQUIDSHIP_MAX_ROW_DEPTH's default: deeper rows are refused (readers recurse over nesting). */
+export const DEFAULT_MAX_ROW_DEPTH = 64;
 
 /**
  * 4 MiB: a row count alone does not bound memory when rows may be up to maxRowBytes (1 MiB by
@@ -46,6 +51,10 @@ export function rowError(label: string, message: string): AppError {
 
 export function oversizeRowError(label: string, maxRowBytes: number): AppError {
   return rowError(label, `the row is longer than the limit of ${maxRowBytes} bytes per row`);
+}
+
+export function tooDeepRowError(label: string, maxRowDepth: number): AppError {
+  return rowError(label, `the row is nested deeper than the limit of ${maxRowDepth} levels (SQUIDSHIP_MAX_ROW_DEPTH)`);
 }
 
 /** Checks that a parsed row is an object without reserved keys, and returns it. */

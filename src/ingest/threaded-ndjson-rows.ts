@@ -11,7 +11,7 @@
 import { startSiblingWorker } from '../runtime/start-worker.js';
 import { reviveError, type SerializedError } from '../runtime/thread-error.js';
 import { connectThread, type ThreadPort } from '../runtime/thread-port.js';
-import { LineRow } from './ndjson-rows.js';
+import { LineRow } from './row-bytes.js';
 import type { ParsedBatch, RowParseOptions } from './parsed-batch.js';
 
 /** The options the thread parses with (its `now` is NaN, which this side replaces). */
@@ -140,8 +140,8 @@ export function createNdjsonParseThread(): NdjsonParseThread {
     const session = nextSession++;
     const inbox = createInbox();
     inboxes.set(session, inbox);
-    const { maxRowBytes, batchRows, batchBytes } = options;
-    thread.post({ type: 'open', session, options: { maxRowBytes, batchRows, batchBytes } });
+    const { maxRowBytes, batchRows, batchBytes, maxRowDepth } = options;
+    thread.post({ type: 'open', session, options: { maxRowBytes, batchRows, batchBytes, maxRowDepth } });
     const body = source[Symbol.asyncIterator]();
     let bodyEnded = false;
     let sentBytes = 0;

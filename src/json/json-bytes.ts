@@ -85,11 +85,14 @@ export function skipLiteral(b: Uint8Array, i: number, end: number, literal: read
   return i + literal.length;
 }
 
-/** Skips one value starting at `b[i]` (no leading whitespace), `depth` levels in; the index after it. */
-export function skipValue(b: Uint8Array, i: number, end: number, depth: number): number {
+/**
+ * Skips one value starting at `b[i]` (no leading whitespace), `depth` levels in; the index after
+ * it. A container that would open level `maxDepth + 1` fails.
+ */
+export function skipValue(b: Uint8Array, i: number, end: number, depth: number, maxDepth = MAX_SCAN_DEPTH): number {
   const c = b[i];
   if (c === QUOTE) return skipString(b, i, end);
-  if (c === OPEN_BRACE || c === OPEN_BRACKET) return depth >= MAX_SCAN_DEPTH ? FAIL : skipContainer(b, i, end, depth + 1);
+  if (c === OPEN_BRACE || c === OPEN_BRACKET) return depth >= maxDepth ? FAIL : skipContainer(b, i, end, depth + 1, maxDepth);
   if (c === 0x74) return skipLiteral(b, i, end, BYTES_TRUE);
   if (c === 0x66) return skipLiteral(b, i, end, BYTES_FALSE);
   if (c === 0x6e) return skipLiteral(b, i, end, BYTES_NULL);
@@ -97,7 +100,7 @@ export function skipValue(b: Uint8Array, i: number, end: number, depth: number):
 }
 
 /** `b[i]` is `{` or `[`; returns the index after the matching close. */
-function skipContainer(b: Uint8Array, i: number, end: number, depth: number): number {
+function skipContainer(b: Uint8Array, i: number, end: number, depth: number, maxDepth: number): number {
   const isObject = b[i] === OPEN_BRACE;
   const close = isObject ? CLOSE_BRACE : CLOSE_BRACKET;
   i = skipWhitespace(b, i + 1, end);
@@ -111,13 +114,32 @@ function skipContainer(b: Uint8Array, i: number, end: number, depth: number): nu
       if (b[i] !== COLON) return FAIL;
       i = skipWhitespace(b, i + 1, end);
     }
-    i = skipValue(b, i, end, depth);
+    i = skipValue(b, i, end, depth, maxDepth);
     if (i === FAIL) return FAIL;
     i = skipWhitespace(b, i, end);
     if (b[i] === close) return i + 1;
     if (b[i] !== COMMA) return FAIL;
     i = skipWhitespace(b, i + 1, end);
   }
+}
+
+/**
+ * True when the text in bytes[start, end) opens more than `maxDepth` levels of `{` and `[` (outside
+ * strings) at once. A loop, not a recursion: it measures rows thousands of levels deep.
+ */
+export function exceedsDepth(b: Uint8Array, start: number, end: number, maxDepth: number): boolean {
+  let depth = 0;
+  for (let i = start; i < end; i++) {
+    const c = b[i];
+    if (c === QUOTE) {
+      for (i++; i < end && b[i] !== QUOTE; i++) if (b[i] === BACKSLASH) i++;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (++depth > maxDepth) return true;
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 /** A JSON string token's value: bytes[start, end) include the quotes (a token skipString accepted). */

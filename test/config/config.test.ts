@@ -60,6 +60,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ SQUIDSHIP_BOOTSTRAP_TOKEN: 'a'.repeat(32) }, '/srv').bootstrapToken).toBe('a'.repeat(32));
   });
 
+  it('limits the nesting of result rows to 64 levels unless SQUIDSHIP_MAX_ROW_DEPTH says otherwise, up to 1000', () => {
+    expect(loadConfig({}, '/srv').maxRowDepth).toBe(64);
+    expect(loadConfig({ SQUIDSHIP_MAX_ROW_DEPTH: '200' }, '/srv').maxRowDepth).toBe(200);
+    expect(problemsOf({ SQUIDSHIP_MAX_ROW_DEPTH: '1001' })).toEqual([
+      'SQUIDSHIP_MAX_ROW_DEPTH=1001 is invalid: set a whole number from 1 to 1000 (levels of nesting; readers refuse rows deeper than 1000)',
+    ]);
+  });
+
   it('turns the embedded S3 endpoint off when an endpoint is configured', () => {
     const config = loadConfig({ SQUIDSHIP_S3_ENDPOINT: 'http://minio:9000/' }, '/srv');
     expect(config.s3.endpoint).toBe('http://minio:9000');

@@ -81,8 +81,8 @@ describeEachDialect('ingestResults', (getStore) => {
   it('accepts JSON array bodies and adds to earlier requests', async () => {
     const store = getStore();
     const { run, accountId } = await startRun(store);
-    await ingestResults({ store, runId: run.id, batches: parseJsonArrayRows([{ a: 1 }], parseOptions) });
-    const outcome = await ingestResults({ store, runId: run.id, batches: parseJsonArrayRows([{ b: 2 }, { a: 1 }], parseOptions) });
+    await ingestResults({ store, runId: run.id, batches: parseJsonArrayRows(linesOf(['[{"a":1}]']), parseOptions) });
+    const outcome = await ingestResults({ store, runId: run.id, batches: parseJsonArrayRows(linesOf(['[{"b":2},', '{"a":1}]']), parseOptions) });
     expect(outcome.accepted).toBe(2);
     expect(outcome.run.totalResults).toBe(3);
     expect(await visibleState(store, accountId, run.id)).toEqual({

@@ -202,4 +202,34 @@ describe.each(parsers)('$name', (parser) => {
     const invalid = await errorOf(['{"a":1,"b":2}\n{"a":1,"b":02}\n']);
     expect(invalid.message).toMatch(/^line 2: invalid JSON \(.+\)$/);
   });
+
+  it('refuses a line nested deeper than maxRowDepth (64 by default), on the scanned and the parsed path', async () => {
+    const nested = (levels: number): string => `{"v":${'['.repeat(levels - 1)}${']'.repeat(levels - 1)}}`;
+    const big = { maxRowBytes: 1024 * 1024 };
+    expect(await collect(chunksOf([`${nested(64)}\n`]), big).then((batches) => batches[0]?.rows.length)).toBe(1);
+    const error = await errorOf([`{"a":1}\n${nested(65)}\n`], big);
+    expect(error.message).toBe('line 2: the row is nested deeper than the limit of 64 levels (SQUIDSHIP_MAX_ROW_DEPTH)');
+    expect(error.status).toBe(400);
+    expect((await errorOf([`${nested(5000)}\n`], big)).message).toMatch(/^line 1: the row is nested deeper/);
+    // A lower limit holds for rows the scan decides too; a higher one for rows past the scan's 64.
+    expect((await errorOf([`{"a":1}\n${nested(4)}\n`], { maxRowDepth: 3 })).message).toMatch(/^line 2: .*limit of 3 levels/);
+    const deep = await collect(chunksOf([`${nested(100)}\n`]), { ...big, maxRowDepth: 100 });
+    expect(deep[0]?.rows).toHaveLength(1);
+  });
+
+  it('refuses a line that is not UTF-8, naming it, instead of storing U+FFFD', async () => {
+    const bad = Buffer.concat([Buffer.from('{"a":"ok"}\n{"a":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n')]);
+    const error = await errorOf([bad]);
+    expect(error.message).toBe('line 2: invalid UTF-8: send rows as UTF-8 text');
+    expect(error.param).toBe('line 2');
+  });
+
+  it('keeps __proto__ and constructor keys as data, on the scanned and the parsed path', async () => {
+    const scanned = '{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":2}}}';
+    const parsed = '{"1":0,"__proto__":{"polluted":3}}';
+    const batches = await collect(chunksOf([`${scanned}\n${parsed}\n`]));
+    expect(batches[0]?.rows.map((row) => row.data)).toEqual([scanned, parsed]);
+    expect(batches[0]?.columns).toEqual(['__proto__', 'constructor', '1']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
 });

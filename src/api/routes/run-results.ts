@@ -1,8 +1,8 @@
 // POST /v1/runs/{id}/results (our extension): a scraper appends rows to a running run, as a JSON
-// array or as NDJSON. NDJSON is streamed from the socket into store batches, never held whole;
+// array or as NDJSON. Both are streamed from the socket into store batches, never held whole;
 // the request is atomic (one bad line and nothing of it is stored).
-import type { Readable } from 'node:stream';
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { Readable } from 'node:stream';
+import { errorCodes, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/app-error.js';
 import { ingestResults } from '../../ingest/ingest-results.js';
 import { parseJsonArrayRows } from '../../ingest/json-rows.js';
@@ -12,7 +12,7 @@ import { createNdjsonParseThread, type NdjsonParseThread } from '../../ingest/th
 import { capRunRows, createPushSlots } from '../account-caps.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireAccount } from '../auth.js';
-import { NDJSON_CONTENT_TYPE } from '../body-parsers.js';
+import { findCharsetError, NDJSON_CONTENT_TYPE } from '../body-parsers.js';
 import { errorResponses, idParamsSchema, markExtension, runSchema, type IdParams } from '../schemas.js';
 import { serializeRun } from '../serialize.js';
 import { runNotFound } from './runs.js';
@@ -50,18 +50,32 @@ async function discardRest(stream: Readable): Promise<void> {
  */
 const PARSE_ON_THREAD_MIN_BYTES = 256 * 1024;
 
-function readBatches(request: FastifyRequest, options: RowParseOptions, parseThread: NdjsonParseThread): AsyncIterable<ParsedBatch> {
-  if (!isNdjson(request)) return parseJsonArrayRows(request.body, options);
-  const stream = request.body as Readable;
+/** The body's chunks, failing with Fastify's 413 once they pass `maxBytes`. */
+async function* limitBodyBytes(chunks: AsyncIterable<Buffer>, maxBytes: number): AsyncGenerator<Buffer> {
+  let receivedBytes = 0;
+  for await (const chunk of chunks) {
+    receivedBytes += chunk.length;
+    if (receivedBytes > maxBytes) throw new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
+    yield chunk;
+  }
+}
+
+function readBatches(request: FastifyRequest, options: RowParseOptions, parseThread: NdjsonParseThread, maxBodyBytes: number): AsyncIterable<ParsedBatch> {
+  // No body at all (no Content-Length) reads as an empty one.
+  const stream = request.body instanceof Readable ? request.body : Readable.from([]);
   // destroyOnReturn false: a bad line must not destroy the socket we still answer on.
   const chunks = stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
   const declaredBytes = Number(request.headers['content-length'] ?? Number.NaN);
+  if (!isNdjson(request)) {
+    if (declaredBytes > maxBodyBytes) throw new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
+    return parseJsonArrayRows(limitBodyBytes(chunks, maxBodyBytes), options);
+  }
   if (declaredBytes < PARSE_ON_THREAD_MIN_BYTES) return parseNdjsonRows(chunks, options);
   return parseThread.parse(chunks, options);
 }
 
-// No route bodyLimit: Fastify applies body limits only to buffered parsers, so the NDJSON stream
-// has no total limit (each row has maxRowBytes) while a JSON array keeps SQUIDSHIP_MAX_BODY_BYTES.
+// No route bodyLimit: Fastify applies body limits only to buffered parsers. The NDJSON stream has
+// no total limit (each row has maxRowBytes); a JSON array keeps SQUIDSHIP_MAX_BODY_BYTES, counted here.
 export function createRunResultRoutes(deps: AppDeps): FastifyPluginAsync {
   const { store, clock, config } = deps;
   const batchRows = INGEST_BATCH_ROWS[config.databaseUrl === null ? 'sqlite' : 'postgres'];
@@ -70,14 +84,21 @@ export function createRunResultRoutes(deps: AppDeps): FastifyPluginAsync {
     const parseThread = createNdjsonParseThread();
     app.addHook('onClose', () => parseThread.close());
     const pushSlots = createPushSlots(config.limits.maxConcurrentPushesPerAccount);
+    // In this plugin only: a JSON array reaches the route as the raw stream, parsed as it arrives.
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', (_request, payload, done) => {
+      done(null, payload);
+    });
     app.post<{ Params: IdParams }>('/runs/:id/results', {
       schema: markExtension({
         tags: ['Runs', 'Results'],
         description:
           'appends result rows to a running run. Send a JSON array of objects (`application/json`, up to SQUIDSHIP_MAX_BODY_BYTES) ' +
-          'or one JSON object per line (`application/x-ndjson`, streamed, no total size limit). Each row is at most ' +
-          'SQUIDSHIP_MAX_ROW_BYTES and may not use the keys id, object, squid, run. The request is atomic: one bad line ' +
-          'answers 400 naming it ("line 5000: ...") and stores nothing. Unknown run: 404; a run that is not running: 409 RunNotRunning.',
+          'or one JSON object per line (`application/x-ndjson`, no total size limit), in UTF-8; both are streamed. Each row is at most ' +
+          'SQUIDSHIP_MAX_ROW_BYTES, nested at most SQUIDSHIP_MAX_ROW_DEPTH levels, and may not use the keys id, object, squid, run; ' +
+          'it is stored as sent (numbers keep their literals). The request is atomic: one bad line answers 400 naming it ' +
+          '("line 5000: ..." or "item 12: ...") and stores nothing. A charset other than UTF-8: 415. Unknown run: 404; ' +
+          'a run that is not running: 409 RunNotRunning.',
         params: idParamsSchema,
         response: {
           200: {
@@ -96,20 +117,22 @@ export function createRunResultRoutes(deps: AppDeps): FastifyPluginAsync {
           release();
         }
       } catch (error) {
-        if (isNdjson(request)) await discardRest(request.body as Readable);
+        if (request.body instanceof Readable) await discardRest(request.body);
         throw error;
       }
     });
 
     async function appendResults(request: FastifyRequest<{ Params: IdParams }>) {
+      const charsetError = findCharsetError(request.headers['content-type']);
+      if (charsetError !== null) throw charsetError;
       const run = await store.getRun(requireAccount(request).id, request.params.id.toLowerCase());
       if (run === null) throw runNotFound();
       if (run.status !== 'running') {
         throw new AppError('RunNotRunning', `Run ${run.id} is ${run.status}: results can only be added to a running run.`, { status: 409 });
       }
-      const options = { maxRowBytes: config.maxRowBytes, batchRows, batchBytes: DEFAULT_BATCH_BYTES, now: clock };
+      const options = { maxRowBytes: config.maxRowBytes, maxRowDepth: config.maxRowDepth, batchRows, batchBytes: DEFAULT_BATCH_BYTES, now: clock };
       const { maxRowsPerRun } = config.limits;
-      const parsed = readBatches(request, options, parseThread);
+      const parsed = readBatches(request, options, parseThread, config.maxBodyBytes);
       const batches = maxRowsPerRun === 0 ? parsed : capRunRows(parsed, run.totalResults, maxRowsPerRun);
       const outcome = await ingestResults({ store, runId: run.id, batches, nowMs: clock() });
       deps.metrics?.recordIngest({ rows: outcome.accepted, bytes: outcome.bytes });
