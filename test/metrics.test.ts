@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSquidship, type RunningSquidship } from '../src/main.js';
 import { completeRun, createApiClient, createSquidWithS3Delivery, listRunDeliveries, pushRows, startRun, waitForRunDone } from './process/squidship-api.js';
 
-const TOKEN = 'metrics_test_token_00000001';
+const TOKEN = 'metrics_test_token_0000000000000001';
 
 /** The value of the sample `name{labels}` (labels as Prometheus prints them), or undefined. */
 function readSample(text: string, sample: string): number | undefined {

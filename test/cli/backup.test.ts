@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSquidship, type RunningSquidship } from '../../src/main.js';
 import { runCliInProcess } from './run-cli-in-process.js';
 
-const TOKEN = 'backup_test_token_000000001';
+const TOKEN = 'backup_test_token_00000000000000001';
 
 describe('squidship backup', () => {
   const running: RunningSquidship[] = [];
