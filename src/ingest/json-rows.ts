@@ -9,6 +9,7 @@ import {
   oversizeRowError,
   type ParsedBatch,
   rowError,
+  splitIntoBatches,
   type RowParseOptions,
   tooDeepRowError,
 } from './parsed-batch.js';
@@ -30,16 +31,7 @@ const isWhitespace = (c: number): boolean => c === 0x20 || c === 0x0a || c === 0
 export async function* parseJsonArrayRows(source: AsyncIterable<Buffer | string>, options: RowParseOptions): AsyncGenerator<ParsedBatch> {
   const builder = createBatchBuilder(options);
   const splitter = createArraySplitter(options, createRowAdder(builder, options, 'item'));
-  for await (const piece of source) {
-    const chunk = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
-    let start = 0;
-    while (start < chunk.length) {
-      start = splitter.push(chunk, start);
-      if (builder.isFull) yield builder.take();
-    }
-  }
-  splitter.end();
-  if (builder.size > 0) yield builder.take();
+  yield* splitIntoBatches(source, builder, splitter);
 }
 
 export function notArrayError(detail = ''): AppError {

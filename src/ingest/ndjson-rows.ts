@@ -4,7 +4,7 @@
 // it is read. Per row this is the hot path of ingestion: one call per line (no generator step,
 // no label string unless the line is bad), and the hash reads the line's bytes as received.
 // Each line is checked and added by row-bytes.ts, which the JSON array path shares.
-import { createBatchBuilder, oversizeRowError, type ParsedBatch, type RowParseOptions } from './parsed-batch.js';
+import { createBatchBuilder, oversizeRowError, splitIntoBatches, type ParsedBatch, type RowParseOptions } from './parsed-batch.js';
 import { createRowAdder } from './row-bytes.js';
 
 export type { ParsedBatch, RowParseOptions } from './parsed-batch.js';
@@ -18,16 +18,7 @@ export async function* parseNdjsonRows(
 ): AsyncGenerator<ParsedBatch> {
   const builder = createBatchBuilder(options);
   const splitter = createLineSplitter(options.maxRowBytes, createRowAdder(builder, options, 'line'));
-  for await (const piece of source) {
-    const chunk = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
-    let start = 0;
-    while (start < chunk.length) {
-      start = splitter.push(chunk, start);
-      if (builder.isFull) yield builder.take();
-    }
-  }
-  splitter.end();
-  if (builder.size > 0) yield builder.take();
+  yield* splitIntoBatches(source, builder, splitter);
 }
 
 type LineHandler = (bytes: Buffer, start: number, end: number, lineNumber: number) => void;

@@ -108,6 +108,28 @@ export interface BatchBuilder {
   take(): ParsedBatch;
 }
 
+/** Cuts a body into rows (NDJSON lines, JSON array items) for a BatchBuilder, chunk by chunk. */
+export interface RowSplitter {
+  /** Reads from `chunk[start]`, handing over each row it completes; returns where it stopped. */
+  push(chunk: Buffer, start: number): number;
+  /** The body has ended: hands over or refuses what is left. */
+  end(): void;
+}
+
+/** Feeds a body through a splitter into the builder, yielding each batch once it is full. */
+export async function* splitIntoBatches(source: AsyncIterable<Buffer | string>, builder: BatchBuilder, splitter: RowSplitter): AsyncGenerator<ParsedBatch> {
+  for await (const piece of source) {
+    const chunk = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
+    let start = 0;
+    while (start < chunk.length) {
+      start = splitter.push(chunk, start);
+      if (builder.isFull) yield builder.take();
+    }
+  }
+  splitter.end();
+  if (builder.size > 0) yield builder.take();
+}
+
 /** Collects rows into batches and tracks the request's columns with one Set. */
 export function createBatchBuilder(options: RowParseOptions): BatchBuilder {
   const { now, batchRows } = options;
