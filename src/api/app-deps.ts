@@ -19,4 +19,6 @@ export interface AppDeps {
   readinessChecks?: Array<() => string | null>;
   /** The process's metrics: GET /metrics and request counts; absent: no /metrics route. */
   metrics?: Metrics;
+  /** The dashboard's built files; default <repo>/dist/web (see api/dashboard.ts). */
+  webRoot?: string;
 }

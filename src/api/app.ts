@@ -8,12 +8,14 @@ import { createTokenAuthenticator } from '../accounts/api-tokens.js';
 import type { AppDeps } from './app-deps.js';
 import { registerAuth } from './auth.js';
 import { registerBodyParsers } from './body-parsers.js';
+import { registerDashboard } from './dashboard.js';
 import { applyHeadersTimeout, createConnectionOptions } from './connection-options.js';
 import { createErrorHandler, echoRequestId, handleNotFound } from './errors.js';
 import { createLoggerOptions } from './logging.js';
 import { createRequestLimits } from './rate-limits.js';
 import { EXTENSION_TAG } from './schemas.js';
 import { createValidatorCompiler } from './validation.js';
+import { createChannelRoutes } from './routes/channels.js';
 import { createCrawlerRoutes } from './routes/crawlers.js';
 import { createDeliveryRoutes } from './routes/delivery.js';
 import { createDownloadRoutes } from './routes/download.js';
@@ -57,6 +59,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   // Before every route, so that each one (and the 404s) is counted.
   if (deps.metrics !== undefined) countHttpRequests(app, deps.metrics);
   await app.register(createHealthRoutes(deps));
+  registerDashboard(app, deps.webRoot);
   if (deps.metrics !== undefined) await app.register(createMetricsRoutes(deps.metrics, deps.config));
   await app.register(async (v1) => {
     await v1.register(createMeRoutes(deps));
@@ -66,6 +69,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
     await v1.register(createRunResultRoutes(deps));
     await v1.register(createResultRoutes(deps));
     await v1.register(createDeliveryRoutes(deps));
+    await v1.register(createChannelRoutes(deps));
     await v1.register(createRunDeliveriesRoutes(deps));
     await v1.register(createDownloadRoutes(deps));
     await v1.register(createNotSupportedRoutes());

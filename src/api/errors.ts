@@ -7,12 +7,17 @@ import { isDatabaseBusy } from '../storage/database-busy.js';
 import { UNSUPPORTED_MEDIA_TYPE_MESSAGE } from './form-bodies.js';
 
 export interface ErrorBody {
-  errors: { message: string; type: string; code: number };
+  errors: { message: string; type: string; code: number; param?: string };
   detail: string;
 }
 
-export function renderErrorBody(status: number, type: string, message: string): ErrorBody {
-  return { errors: { message, type, code: status }, detail: message };
+/**
+ * `param` (extension) names the field a 400 is about, so that a form (the dashboard) shows the
+ * message next to it; Lobstr's clients read only `message`, `type` and `code`, and ignore it.
+ */
+export function renderErrorBody(status: number, type: string, message: string, param?: string): ErrorBody {
+  const errors = param === undefined ? { message, type, code: status } : { message, type, code: status, param };
+  return { errors, detail: message };
 }
 
 /** JSON schema of the error body, for the OpenAPI document. */
@@ -22,7 +27,12 @@ export const errorBodySchema = {
   properties: {
     errors: {
       type: 'object',
-      properties: { message: { type: 'string' }, type: { type: 'string' }, code: { type: 'integer' } },
+      properties: {
+        message: { type: 'string' },
+        type: { type: 'string' },
+        code: { type: 'integer' },
+        param: { type: 'string', description: 'Squidship extension, on some 400s: the field the error is about (`s3_fields.bucket`).' },
+      },
     },
     detail: { type: 'string' },
   },
@@ -32,12 +42,15 @@ interface Mapped {
   status: number;
   type: string;
   message: string;
+  /** The field a 400 names, when known. */
+  param?: string;
 }
 
 /** Maps anything thrown to status, Lobstr type and message (without logging). */
 export function mapError(thrown: unknown, bodyLimitBytes: number): Mapped | null {
   if (thrown instanceof AppError) {
-    return { status: thrown.status, type: thrown.code, message: thrown.message };
+    const param = thrown.status === 400 ? thrown.param : undefined;
+    return { status: thrown.status, type: thrown.code, message: thrown.message, ...(param === undefined ? {} : { param }) };
   }
   const error = toError(thrown) as FastifyError;
   if (isDatabaseBusy(error)) {
@@ -75,16 +88,16 @@ function mapValidationError(issues: FastifySchemaValidationError[], context: str
   const where = context === 'querystring' ? 'query parameter' : context === 'params' ? 'path parameter' : 'field';
   if (issue.keyword === 'required') {
     const field = joinPath(path, String(params.missingProperty));
-    return { status: 400, type: 'ParamsNeeded', message: `A required ${where} ${field} is missing.` };
+    return { status: 400, type: 'ParamsNeeded', message: `A required ${where} ${field} is missing.`, param: field };
   }
   if (issue.keyword === 'additionalProperties') {
     const field = joinPath(path, String(params.additionalProperty));
-    return { status: 400, type: 'InvalidParam', message: `Unknown ${where} ${field}: it is not part of this endpoint.` };
+    return { status: 400, type: 'InvalidParam', message: `Unknown ${where} ${field}: it is not part of this endpoint.`, param: field };
   }
   if (path === '') {
     return { status: 400, type: 'InvalidParameterValue', message: `The ${context === 'body' ? 'request body' : context} ${issue.message ?? 'is invalid'}.` };
   }
-  return { status: 400, type: 'InvalidParameterValue', message: `Invalid value for ${where} ${path}: ${issue.message ?? 'invalid'}.` };
+  return { status: 400, type: 'InvalidParameterValue', message: `Invalid value for ${where} ${path}: ${issue.message ?? 'invalid'}.`, param: path };
 }
 
 function joinPath(parent: string, field: string): string {
@@ -109,7 +122,7 @@ export function createErrorHandler(bodyLimitBytes: number) {
     }
     if (mapped !== null && mapped.status < 500) {
       request.log.info({ type: mapped.type, status: mapped.status }, 'request.rejected');
-      void reply.status(mapped.status).send(renderErrorBody(mapped.status, mapped.type, mapped.message));
+      void reply.status(mapped.status).send(renderErrorBody(mapped.status, mapped.type, mapped.message, mapped.param));
       return;
     }
     request.log.error({ err: toError(thrown) }, 'request.failed');

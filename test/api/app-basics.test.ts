@@ -4,8 +4,9 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
-function errorBody(status: number, type: string, message: string) {
-  return { errors: { message, type, code: status }, detail: message };
+/** Lobstr's error body; `param` is Squidship's extension naming the field of a 400. */
+function errorBody(status: number, type: string, message: string, param?: string) {
+  return { errors: param === undefined ? { message, type, code: status } : { message, type, code: status, param }, detail: message };
 }
 
 describe('API basics', () => {
@@ -88,19 +89,19 @@ describe('API basics', () => {
     server = await startTestServer();
     const unknown = await server.request('POST', '/v1/squids', { name: 'a', colour: 'red' });
     expect(unknown.status).toBe(400);
-    expect(unknown.body).toEqual(errorBody(400, 'InvalidParam', 'Unknown field colour: it is not part of this endpoint.'));
+    expect(unknown.body).toEqual(errorBody(400, 'InvalidParam', 'Unknown field colour: it is not part of this endpoint.', 'colour'));
     const wrongType = await server.request('POST', '/v1/squids', { name: 12 });
-    expect(wrongType.body).toEqual(errorBody(400, 'InvalidParameterValue', 'Invalid value for field name: must be string.'));
+    expect(wrongType.body).toEqual(errorBody(400, 'InvalidParameterValue', 'Invalid value for field name: must be string.', 'name'));
     const squid = (await server.request('POST', '/v1/squids', { name: 'a' })).body;
     const coerced = await server.request('POST', `/v1/squids/${squid.id}`, { is_active: 'false' });
-    expect(coerced.body).toEqual(errorBody(400, 'InvalidParameterValue', 'Invalid value for field is_active: must be boolean.'));
+    expect(coerced.body).toEqual(errorBody(400, 'InvalidParameterValue', 'Invalid value for field is_active: must be boolean.', 'is_active'));
     const notObject = await server.request('POST', '/v1/squids', [1, 2]);
     expect(notObject.status).toBe(400);
     expect(notObject.body.errors.type).toBe('InvalidParameterValue');
     const query = await server.request('GET', '/v1/squids?page=zero');
-    expect(query.body).toEqual(errorBody(400, 'InvalidParameterValue', 'Invalid value for query parameter page: must be integer.'));
+    expect(query.body).toEqual(errorBody(400, 'InvalidParameterValue', 'Invalid value for query parameter page: must be integer.', 'page'));
     const unknownQuery = await server.request('GET', '/v1/squids?colour=red');
-    expect(unknownQuery.body).toEqual(errorBody(400, 'InvalidParam', 'Unknown query parameter colour: it is not part of this endpoint.'));
+    expect(unknownQuery.body).toEqual(errorBody(400, 'InvalidParam', 'Unknown query parameter colour: it is not part of this endpoint.', 'colour'));
   });
 
   it('takes a bodiless POST that still says application/json', async () => {

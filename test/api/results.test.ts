@@ -68,7 +68,7 @@ describe('results', () => {
     const message = "You must provide either 'squid' or 'run' parameter, not both or neither";
     const neither = await server.request('GET', '/v1/results');
     expect(neither.status).toBe(400);
-    expect(neither.body).toEqual({ errors: { message, type: 'ParamsNeeded', code: 400 }, detail: message });
+    expect(neither.body).toEqual({ errors: { message, type: 'ParamsNeeded', code: 400, param: 'squid,run' }, detail: message });
     const both = await server.request('GET', `/v1/results?squid=${squidId}&run=${runId}`);
     expect(both.status).toBe(400);
     expect(both.body.detail).toBe(message);

@@ -54,7 +54,7 @@ describe('runs', () => {
     expect(unknown.body.errors).toMatchObject({ type: 'SquidDoesNotExistException', code: 404 });
     const missing = await server.request('POST', '/v1/runs', {});
     expect(missing.body).toEqual({
-      errors: { message: 'A required field squid is missing.', type: 'ParamsNeeded', code: 400 },
+      errors: { message: 'A required field squid is missing.', type: 'ParamsNeeded', code: 400, param: 'squid' },
       detail: 'A required field squid is missing.',
     });
     const wrongType = await server.request('POST', '/v1/runs', { squid: 5 });

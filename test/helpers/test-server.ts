@@ -30,6 +30,8 @@ export interface TestServerOptions {
   clock?: Clock;
   /** Fastify logger options (e.g. `{ level: 'info', stream }`); default: no logs. */
   logger?: FastifyServerOptions['logger'] | boolean;
+  /** The dashboard's built files (scripts/build-web.mjs); default dist/web. */
+  webRoot?: string;
 }
 
 export interface TestResponse {
@@ -82,6 +84,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     channels: createTestChannels(config, options.s3Defaults, options.extraChannels),
     urlSigningKey: randomBytes(32),
     publicUrl: 'http://127.0.0.1',
+    webRoot: options.webRoot,
   };
   const app = await buildApp(deps, { logger: options.logger ?? false });
   await app.listen({ host: '127.0.0.1', port: 0 });

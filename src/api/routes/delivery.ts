@@ -92,20 +92,33 @@ type App = Parameters<FastifyPluginAsync>[0];
 /** POST /v1/delivery/<testRoute>: the channel's probe, through the code its deliveries use. */
 function registerTestRoute(app: App, deps: AppDeps, channel: DeliveryChannel): void {
   const event = `delivery.${channel.testRoute.replace(/-/g, '_')}`;
-  app.post(`/delivery/${channel.testRoute}`, {
+  app.post<{ Querystring: { squid?: string } }>(`/delivery/${channel.testRoute}`, {
     schema: {
       tags: ['Delivery'],
-      description: channel.testDescription,
+      description:
+        `${channel.testDescription} Squidship extension: with \`?squid=ID\`, secrets sent back as the squid view masks them are ` +
+        'the squid\'s stored ones (a form tests its saved keys without holding them).',
+      querystring: { type: 'object', additionalProperties: false, properties: { squid: { type: 'string' } } },
       body: { type: 'object', additionalProperties: true, properties: channel.testBodyProperties },
-      response: { 200: probeResultSchema, ...errorResponses(400, 401) },
+      response: { 200: probeResultSchema, ...errorResponses(400, 401, 404) },
     },
   }, async (request) => {
-    requireAccount(request);
+    const account = requireAccount(request);
     const parsed = channel.parseFields(asObject(request.body), { prefix: '', mode: 'test' });
-    const result = await channel.test(parsed.config, { clock: deps.clock });
-    request.log.info({ ...channel.describeForLog(parsed.config, null), success: result.success }, event);
+    const config = request.query.squid === undefined ? parsed.config : await withStoredSecrets(deps, account.id, request.query.squid, channel, parsed.config);
+    const result = await channel.test(config, { clock: deps.clock });
+    request.log.info({ ...channel.describeForLog(config, null), success: result.success }, event);
     return result;
   });
+}
+
+/** The config under test completed by the squid's stored one (its masked secrets), as configure does. */
+async function withStoredSecrets(deps: AppDeps, accountId: string, squidId: string, channel: DeliveryChannel, config: unknown): Promise<unknown> {
+  const squid = await deps.store.getSquid(accountId, squidId.toLowerCase());
+  if (squid === null) throw squidNotFound();
+  const previous = (await deps.store.listDestinations(squid.id)).find((destination) => destination.kind === channel.kind);
+  if (previous === undefined || channel.prepareConfig === undefined) return config;
+  return (await channel.prepareConfig(config, previous.config)).config;
 }
 
 /** POST /v1/squids/{id}/<kind>-secret: a new signing secret, answered once (extension). */

@@ -63,9 +63,9 @@ export function createS3Channel({ defaults, settings, egress }: S3ChannelOptions
     fieldsSchema: S3_FIELDS_SCHEMA,
     testBodyProperties: { bucket: { type: 'string' } },
     parseFields: (fields, options) => parseS3Fields(fields, options),
-    async prepareConfig(config) {
+    async prepareConfig(config, previous) {
       if (config.endpoint !== null) await egress.assertUrlAllowed(new URL(config.endpoint));
-      return { config, revealed: {} };
+      return { config: keepMaskedKeys(config, previous), revealed: {} };
     },
     serializeFields: (config, isActive) => ({
       bucket: config.bucket,
@@ -124,4 +124,14 @@ export function createS3Channel({ defaults, settings, egress }: S3ChannelOptions
 
 function internal(message: string): DeliveryError {
   return { code: 'InternalError', message, hint: null, statusCode: null, retryable: false };
+}
+
+/**
+ * A key sent back exactly as the squid view masks the stored one means "unchanged" (a form that
+ * never saw the secret re-saves the other fields); any other value replaces it.
+ */
+function keepMaskedKeys(config: S3DestinationConfig, previous: S3DestinationConfig | null): S3DestinationConfig {
+  if (previous === null) return config;
+  const keep = (sent: string | null, stored: string | null) => (sent !== null && stored !== null && sent === maskSecret(stored) ? stored : sent);
+  return { ...config, accessKeyId: keep(config.accessKeyId, previous.accessKeyId), secretAccessKey: keep(config.secretAccessKey, previous.secretAccessKey) };
 }
