@@ -51,6 +51,21 @@ describe.skipIf(skipReason !== null)('dashboard flows', () => {
     expect(consoleErrors).toEqual([]);
   });
 
+  it('shows the API\'s 400 message next to the field it names, and stores nothing', async () => {
+    const { page, consoleErrors } = await openSignedIn('field errors');
+    await createSquid(page, 'field errors squid');
+    await page.getByLabel('Bucket').fill('Not_A_Bucket!');
+    await page.getByRole('button', { name: 'Save S3' }).click();
+    const message = page.locator('#s3-bucket-error');
+    await message.waitFor();
+    expect(await message.textContent()).toMatch(/s3_fields\.bucket/);
+    expect(await page.getByLabel('Bucket').getAttribute('aria-describedby')).toContain('s3-bucket-error');
+    await page.reload();
+    await page.getByText('S3: not configured').waitFor();
+    // The browser logs every 4xx answer; that one, and only it, is expected here.
+    expect(consoleErrors).toEqual(['Failed to load resource: the server responded with a status of 400 (Bad Request)']);
+  });
+
   it('delivers a failed run again once the bucket is fixed', async () => {
     const { page, consoleErrors } = await openSignedIn('redeliver');
     await createSquid(page, 'redeliver squid');
@@ -91,6 +106,31 @@ describe.skipIf(skipReason !== null)('dashboard flows', () => {
     await page.getByText('rows.ndjson: 200000 rows added.').waitFor({ timeout: 60_000 });
     expect(await page.locator('#upload-progress').getAttribute('value')).toBe('100');
     await page.getByTestId('run-rows').getByText('200000').waitFor();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('shows a webhook\'s signing secret once, then only masked, and keeps S3 keys masked with "Replace"', async () => {
+    const { page, consoleErrors } = await openSignedIn('secrets');
+    await createSquid(page, 'secrets squid');
+    await page.getByLabel('Access key').fill('AKIAEXAMPLEKEY1234');
+    await page.getByLabel('Secret key').fill('secret-value-5678');
+    await page.getByRole('button', { name: 'Save S3' }).click();
+    await page.getByText('S3 saved.').waitFor();
+    await page.getByText('webhook: not configured').click();
+    await page.getByLabel('Endpoint URL').fill('http://127.0.0.1:9/hooks/squidship');
+    await page.getByRole('button', { name: 'Save webhook' }).click();
+    const shown = page.getByLabel('signing_secret');
+    await shown.waitFor();
+    expect(await shown.inputValue()).toMatch(/^whsec_/);
+
+    await page.reload();
+    await page.getByText('webhook: active').waitFor();
+    expect(await page.getByLabel('signing_secret').count()).toBe(0);
+    expect(await page.getByLabel('Secret key').inputValue()).toBe('*************5678');
+    expect(await page.content()).not.toContain('secret-value-5678');
+    await page.getByRole('button', { name: 'Replace Secret key' }).click();
+    expect(await page.getByLabel('Secret key').inputValue()).toBe('');
+    expect(await page.getByLabel('Secret key').getAttribute('type')).toBe('password');
     expect(consoleErrors).toEqual([]);
   });
 

@@ -29,7 +29,7 @@ function DeliveryCard({ delivery }: { delivery: Delivery }) {
                 <td>{attempt.rows ?? '—'}</td>
                 <td>{formatBytes(attempt.bytes)}</td>
                 <td>{formatDurationMs(attempt.started_at, attempt.ended_at)}</td>
-                <td>{attempt.error ? `${attempt.error.code}${attempt.error.hint ? `: ${attempt.error.hint}` : ''}` : ''}</td>
+                <td>{attempt.error?.code ?? ''}</td>
               </tr>
             ))}
           </tbody>

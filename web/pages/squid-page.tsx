@@ -21,10 +21,16 @@ export function SquidPage({ id }: { id: string }) {
       <SquidSettings key={view.name} squid={view} onSaved={() => void squid.reload()} />
       <section aria-labelledby="destinations-title">
         <h2 id="destinations-title">Destinations</h2>
-        {channels.data.data.map((channel) => (
-          <DestinationPanel key={channel.kind} channel={channel} squidId={view.id}
-            current={(view[channel.fields_key] as Record<string, unknown> | null) ?? null} onSaved={() => void squid.reload()} />
-        ))}
+        {channels.data.data.map((channel, index) => {
+          const current = (view[channel.fields_key] as Record<string, unknown> | null) ?? null;
+          // The first channel (S3) is open for a first configuration; others open once configured.
+          return (
+            <details key={channel.kind} open={current !== null || index === 0}>
+              <summary>{channel.title}: {current === null ? 'not configured' : current.is_active === true ? 'active' : 'inactive'}</summary>
+              <DestinationPanel channel={channel} squidId={view.id} current={current} onSaved={() => void squid.reload()} />
+            </details>
+          );
+        })}
       </section>
       <RunsList squidId={view.id} />
     </>
