@@ -54,7 +54,7 @@ export async function callApi<T>(method: string, path: string, body?: unknown): 
   return (text === '' ? null : JSON.parse(text)) as T;
 }
 
-const CONTENT_TYPES: Record<string, string> = { ndjson: 'application/x-ndjson', jsonl: 'application/x-ndjson', json: 'application/json' };
+const CONTENT_TYPES: Record<string, string> = { ndjson: 'application/x-ndjson', jsonl: 'application/x-ndjson', json: 'application/json', csv: 'text/csv' };
 
 export function contentTypeFor(fileName: string): string | null {
   const extension = fileName.split('.').pop()?.toLowerCase() ?? '';

@@ -101,11 +101,25 @@ describe.skipIf(skipReason !== null)('dashboard flows', () => {
     const { page, consoleErrors } = await openSignedIn('upload');
     await createSquid(page, 'upload squid');
     await page.getByRole('button', { name: 'Start a run' }).click();
-    await page.getByLabel('Results file (.ndjson, .jsonl or .json array)').setInputFiles(path);
+    await page.getByLabel('Results file (.ndjson, .jsonl, .json array or .csv)').setInputFiles(path);
     await page.getByRole('button', { name: 'Upload file' }).click();
     await page.getByText('rows.ndjson: 200000 rows added.').waitFor({ timeout: 60_000 });
     expect(await page.locator('#upload-progress').getAttribute('value')).toBe('100');
     await page.getByTestId('run-rows').getByText('200000').waitFor();
+    expect(consoleErrors).toEqual([]);
+  });
+
+  it('uploads a .csv file, its header giving the columns of the results table', async () => {
+    const path = join(fileDir, 'prices.csv');
+    await writeFile(path, 'name,price\n"Widget, large",12.50\nGadget,7\n');
+    const { page, consoleErrors } = await openSignedIn('csv');
+    await createSquid(page, 'csv squid');
+    await page.getByRole('button', { name: 'Start a run' }).click();
+    await page.getByLabel('Results file (.ndjson, .jsonl, .json array or .csv)').setInputFiles(path);
+    await page.getByRole('button', { name: 'Upload file' }).click();
+    await page.getByText('prices.csv: 2 rows added.').waitFor();
+    await page.getByRole('cell', { name: 'Widget, large' }).waitFor();
+    expect(await page.getByRole('columnheader').allTextContents()).toEqual(['name', 'price', 'scraping_time']);
     expect(consoleErrors).toEqual([]);
   });
 

@@ -1,4 +1,4 @@
-// Pushes results into a running run: a file (.ndjson, .jsonl or .json, streamed by the browser
+// Pushes results into a running run: a file (.ndjson, .jsonl, .json or .csv, streamed by the browser
 // with a progress bar) or the bundled sample file.
 import { useState } from 'preact/hooks';
 import { contentTypeFor, uploadResults } from '../api';
@@ -30,7 +30,7 @@ export function UploadPanel({ runId, onUploaded }: { runId: string; onUploaded: 
     if (file === null) return;
     const contentType = contentTypeFor(file.name);
     if (contentType === null) {
-      setError(new Error(`${file.name}: choose a .ndjson, .jsonl or .json file.`));
+      setError(new Error(`${file.name}: choose a .ndjson, .jsonl, .json or .csv file.`));
       return;
     }
     void push(file, contentType, file.name);
@@ -44,8 +44,8 @@ export function UploadPanel({ runId, onUploaded }: { runId: string; onUploaded: 
     <form class="panel" onSubmit={upload} aria-labelledby="upload-title">
       <h2 id="upload-title">Push results</h2>
       <div class="field">
-        <label for="results-file">Results file (.ndjson, .jsonl or .json array)</label>
-        <input id="results-file" type="file" accept=".ndjson,.jsonl,.json,application/x-ndjson,application/json" onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} />
+        <label for="results-file">Results file (.ndjson, .jsonl, .json array or .csv)</label>
+        <input id="results-file" type="file" accept=".ndjson,.jsonl,.json,.csv,application/x-ndjson,application/json,text/csv" onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} />
       </div>
       <div class="actions">
         <button type="submit" disabled={busy || file === null}>Upload file</button>

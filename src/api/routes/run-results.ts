@@ -1,9 +1,10 @@
 // POST /v1/runs/{id}/results (our extension): a scraper appends rows to a running run, as a JSON
-// array or as NDJSON. Both are streamed from the socket into store batches, never held whole;
+// array, as NDJSON or as CSV. All are streamed from the socket into store batches, never held whole;
 // the request is atomic (one bad line and nothing of it is stored).
 import { Readable } from 'node:stream';
 import { errorCodes, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
 import { AppError } from '../../domain/app-error.js';
+import { convertCsvToNdjson } from '../../ingest/csv-ndjson.js';
 import { ingestResults } from '../../ingest/ingest-results.js';
 import { parseJsonArrayRows } from '../../ingest/json-rows.js';
 import { parseNdjsonRows, type ParsedBatch, type RowParseOptions } from '../../ingest/ndjson-rows.js';
@@ -26,8 +27,10 @@ import { runNotFound } from './runs.js';
  */
 const INGEST_BATCH_ROWS = { postgres: 5000, sqlite: 1000 } as const;
 
-function isNdjson(request: FastifyRequest): boolean {
-  return (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() === NDJSON_CONTENT_TYPE;
+const CSV_CONTENT_TYPE = 'text/csv';
+
+function readMediaType(request: FastifyRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 }
 
 /**
@@ -66,7 +69,9 @@ function readBatches(request: FastifyRequest, options: RowParseOptions, parseThr
   // destroyOnReturn false: a bad line must not destroy the socket we still answer on.
   const chunks = stream.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>;
   const declaredBytes = Number(request.headers['content-length'] ?? Number.NaN);
-  if (!isNdjson(request)) {
+  const mediaType = readMediaType(request);
+  if (mediaType === CSV_CONTENT_TYPE) return parseThread.parse(convertCsvToNdjson(chunks), options);
+  if (mediaType !== NDJSON_CONTENT_TYPE) {
     if (declaredBytes > maxBodyBytes) throw new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
     return parseJsonArrayRows(limitBodyBytes(chunks, maxBodyBytes), options);
   }
@@ -89,12 +94,17 @@ export function createRunResultRoutes(deps: AppDeps): FastifyPluginAsync {
     app.addContentTypeParser('application/json', (_request, payload, done) => {
       done(null, payload);
     });
+    // CSV (header row = keys, values as strings) is taken here only, streamed like NDJSON.
+    app.addContentTypeParser(CSV_CONTENT_TYPE, (_request, payload, done) => {
+      done(null, payload);
+    });
     app.post<{ Params: IdParams }>('/runs/:id/results', {
       schema: markExtension({
         tags: ['Runs', 'Results'],
         description:
           'appends result rows to a running run. Send a JSON array of objects (`application/json`, up to SQUIDSHIP_MAX_BODY_BYTES) ' +
-          'or one JSON object per line (`application/x-ndjson`, no total size limit), in UTF-8; both are streamed. Each row is at most ' +
+          'or one JSON object per line (`application/x-ndjson`, no total size limit), or CSV (`text/csv`: the header row gives the keys, ' +
+          'values stay strings; no total size limit), in UTF-8; all are streamed. Each row is at most ' +
           'SQUIDSHIP_MAX_ROW_BYTES, nested at most SQUIDSHIP_MAX_ROW_DEPTH levels, and may not use the keys id, object, squid, run; ' +
           'it is stored as sent (numbers keep their literals). The request is atomic: one bad line answers 400 naming it ' +
           '("line 5000: ..." or "item 12: ...") and stores nothing. A charset other than UTF-8: 415. Unknown run: 404; ' +
