@@ -93,4 +93,17 @@ describe('the API the dashboard uses', () => {
     expect(asset.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect((await fetch(`${server.url}/assets/missing.js`)).status).toBe(404);
   });
+
+  it('answers / with 404 DashboardNotBuilt, saying how to build it, when there is no build', async () => {
+    const unbuilt = await startTestServer({ webRoot: join(webRoot, 'nothing-here') });
+    try {
+      const response = await fetch(`${unbuilt.url}/`);
+      expect(response.status).toBe(404);
+      const body = (await response.json()) as { errors: { type: string; message: string } };
+      expect(body.errors.type).toBe('DashboardNotBuilt');
+      expect(body.errors.message).toContain('npm run build:web');
+    } finally {
+      await unbuilt.close();
+    }
+  });
 });

@@ -1,9 +1,10 @@
-// npm start compiles only when dist/ is missing or older than a source file or tsconfig.
+// npm start compiles only when dist/ is missing or older than a source file or tsconfig, and
+// builds the dashboard only when dist/web is missing or older than a file of web/.
 import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findStaleBuildReason } from '../../scripts/start-server.mjs';
+import { findStaleBuildReason, findStaleWebReason } from '../../scripts/start-server.mjs';
 
 let root: string;
 
@@ -19,6 +20,7 @@ beforeEach(async () => {
   await writeAt(join(root, 'tsconfig.build.json'), 1000);
   await writeAt(join(root, 'src', 'cli', 'main.ts'), 1000);
   await writeAt(join(root, 'src', 'api', 'routes', 'me.ts'), 1000);
+  await writeAt(join(root, 'web', 'pages', 'run-page.tsx'), 1000);
 });
 
 afterEach(async () => {
@@ -45,5 +47,22 @@ describe('npm start: findStaleBuildReason', () => {
     await writeAt(join(root, 'dist', 'cli', 'main.js'), 2000);
     await utimes(join(root, 'tsconfig.build.json'), 3000, 3000);
     expect(findStaleBuildReason(root)).toBe('tsconfig.build.json is newer than dist/');
+  });
+});
+
+describe('npm start: findStaleWebReason', () => {
+  it('builds when dist/web is missing', () => {
+    expect(findStaleWebReason(root)).toBe('dist/web is missing');
+  });
+
+  it('does not build when dist/web is newer than every file of web/', async () => {
+    await writeAt(join(root, 'dist', 'web', 'index.html'), 2000);
+    expect(findStaleWebReason(root)).toBeNull();
+  });
+
+  it('builds when a nested file of web/ changed after the build', async () => {
+    await writeAt(join(root, 'dist', 'web', 'index.html'), 2000);
+    await utimes(join(root, 'web', 'pages', 'run-page.tsx'), 3000, 3000);
+    expect(findStaleWebReason(root)).toBe(join('web', 'pages', 'run-page.tsx') + ' is newer than dist/web');
   });
 });
