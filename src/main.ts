@@ -211,7 +211,7 @@ async function printBanner(store: Store, config: Config, url: string, out: NodeJ
       '',
       `  ${token}`,
       '',
-      'Try it:',
+      `Open ${url}/ (the dashboard) and paste it, or try the API:`,
       `  curl -H "Authorization: Token ${token}" ${url}/v1/me`,
       '',
     ].join('\n'),
