@@ -57,8 +57,9 @@ export function SquidSettings({ squid, onSaved }: { squid: Squid; onSaved: () =>
       {confirming && (
         <div class="confirm" role="alertdialog" aria-labelledby="confirm-delete-text">
           <p id="confirm-delete-text">Delete “{squid.name}” with all its runs, results and delivery settings? This cannot be undone.</p>
-          <button type="button" class="danger" onClick={() => void remove()} autoFocus>Yes, delete it</button>
-          <button type="button" onClick={() => setConfirming(false)}>Cancel</button>
+          <button type="button" class="danger" onClick={() => void remove()}>Yes, delete it</button>
+          {/* Focus on the safe choice: Enter right after "Delete squid…" must not delete. */}
+          <button type="button" onClick={() => setConfirming(false)} autoFocus>Cancel</button>
         </div>
       )}
     </form>
