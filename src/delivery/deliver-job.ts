@@ -7,7 +7,7 @@ import type { ChannelRegistry } from '../channels/registry.js';
 import type { Clock } from '../domain/clock.js';
 import type { Delivery } from '../domain/types.js';
 import { DEFAULT_FORMAT_ID } from '../export/formats/index.js';
-import { openExport } from '../export/pipeline.js';
+import { openExport, RUN_RESULTS_CHANGED } from '../export/pipeline.js';
 import type { Store } from '../storage/store.js';
 
 export interface DeliverJobInput {
@@ -36,26 +36,35 @@ export async function deliverJob(input: DeliverJobInput): Promise<DeliveryReceip
   }
   const run = await store.getRunById(delivery.runId);
   const squid = run === null ? null : await store.getSquidById(run.squidId);
-  if (run === null || squid === null) {
-    // The squid (and with it the run) was deleted after the delivery was enqueued.
-    throw new DeliveryFailure({
-      code: 'RunDoesNotExist',
-      message: `run ${delivery.runId} no longer exists`,
-      hint: 'The squid or run was deleted; there is nothing left to deliver.',
-      statusCode: null,
-      retryable: false,
-    });
-  }
+  // The squid (and with it the run) was deleted after the delivery was enqueued.
+  if (run === null || squid === null) throw runDeleted(delivery.runId);
   const ctx = {
     signal: input.signal,
     clock: input.clock,
     logger: input.logger,
     openExport: (request: ExportRequest) => openExport(store, run, squid, { ...request, format: DEFAULT_FORMAT_ID, nativeEncoders: input.nativeEncoders }),
   };
+  let failure: DeliveryFailure;
   try {
     return await channel.deliver({ delivery, run, squid }, ctx);
   } catch (thrown) {
-    if (thrown instanceof DeliveryFailure) throw thrown;
-    throw new DeliveryFailure(channel.classify(thrown, delivery.config), { cause: thrown });
+    failure = thrown instanceof DeliveryFailure ? thrown : new DeliveryFailure(channel.classify(thrown, delivery.config), { cause: thrown });
   }
+  // Rows that vanished mid-export (the export failed it, so nothing was completed): when the
+  // squid is gone, that is the reason to report; the job went with it, so nothing is recorded.
+  if (failure.error.code === RUN_RESULTS_CHANGED && (await store.getRunById(run.id)) === null) throw runDeleted(run.id, failure);
+  throw failure;
+}
+
+function runDeleted(runId: string, cause?: DeliveryFailure): DeliveryFailure {
+  return new DeliveryFailure(
+    {
+      code: 'RunDoesNotExist',
+      message: `run ${runId} no longer exists`,
+      hint: 'The squid or run was deleted; there is nothing left to deliver.',
+      statusCode: null,
+      retryable: false,
+    },
+    { cause },
+  );
 }
