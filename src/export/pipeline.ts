@@ -4,7 +4,6 @@
 // (export-thread.ts), and handed over as chunks of the size the caller asks for (an S3 upload:
 // its part size, so each of the thread's slots is one part, sent without a copy). Memory does
 // not depend on the run's size: batches are read only as fast as the consumer takes chunks.
-import { Readable } from 'node:stream';
 import type { Run, Squid } from '../domain/types.js';
 import { AppError } from '../domain/app-error.js';
 import type { ResultTextsThreadPlan, Store } from '../storage/store.js';
@@ -78,18 +77,6 @@ export function openExport(store: Store, run: Run, squid: Squid, request: Export
   const chunks = postprocess.length === 0 ? countChunks(encoded, stats) : applyPostProcessors(encoded, postprocess, request.chunkBytes ?? DEFAULT_CHUNK_BYTES, stats);
   const extension = [format.extension, ...postprocess.map((step) => step.extensionSuffix)].join('.');
   return { chunks, stats, contentType: format.contentType, extension };
-}
-
-/** The export's bytes as a Readable whose chunks are the reader's to keep (a download's response body). */
-export function toByteStream(exported: ExportStream): Readable {
-  async function* copies(): AsyncGenerator<Buffer> {
-    for await (const chunk of exported.chunks) {
-      const copy = Buffer.from(chunk.data);
-      chunk.release();
-      yield copy;
-    }
-  }
-  return Readable.from(copies(), { objectMode: false });
 }
 
 interface ReadOptions {

@@ -1,15 +1,13 @@
 // Rows that vanish while a run is exported (its squid deleted, its results purged in batches)
 // must fail the export before its last chunk, never end it as a shorter file: a delivery would
 // complete its upload with it. On both databases, inline and on the export thread.
-import { join } from 'node:path';
-import SqliteDatabase from 'better-sqlite3';
-import pg from 'pg';
 import { expect, it } from 'vitest';
 import { BUILT_IN_CRAWLER } from '../../src/domain/crawlers.js';
 import type { Run, Squid } from '../../src/domain/types.js';
 import { openExport, RUN_RESULTS_CHANGED, type ExportRequest } from '../../src/export/pipeline.js';
 import type { Store } from '../../src/storage/store.js';
-import { describeEachDialect, type TempStore } from '../helpers/temp-store.js';
+import { purgeRunResults, withRawSql } from '../helpers/raw-sql.js';
+import { describeEachDialect } from '../helpers/temp-store.js';
 
 const NOW_MS = Date.UTC(2026, 0, 2, 3, 4, 5);
 
@@ -27,42 +25,6 @@ async function runWith(store: Store, texts: readonly string[], columns: string[]
 
 function rowTexts(count: number): string[] {
   return Array.from({ length: count }, (_, i) => JSON.stringify({ i, payload: 'p'.repeat(80) }));
-}
-
-/** Runs one statement with SQL of the test's own (`$1`-style parameters); answers the rows it changed. */
-type RunSql = (sql: string, params: unknown[]) => Promise<number>;
-
-async function withSql<T>(temp: TempStore, use: (run: RunSql) => Promise<T>): Promise<T> {
-  if (temp.dialect === 'sqlite') {
-    const db = new SqliteDatabase(join(temp.dir, 'squidship.db'));
-    try {
-      return await use(async (sql, params) => db.prepare(sql.replace(/\$\d+/g, '?')).run(...params).changes);
-    } finally {
-      db.close();
-    }
-  }
-  const client = new pg.Client({ connectionString: temp.databaseUrl });
-  await client.connect();
-  try {
-    return await use(async (sql, params) => (await client.query(sql, params)).rowCount ?? 0);
-  } finally {
-    await client.end();
-  }
-}
-
-/**
- * Deletes the run's oldest results `batchRows` at a time (all of them, or `rowsToPurge`), as a
- * background purge of a deleted squid does. The store has no verb that removes some rows.
- */
-async function purgeRunResults(temp: TempStore, runId: string, batchRows: number, rowsToPurge = Number.POSITIVE_INFINITY): Promise<void> {
-  const sql = 'DELETE FROM results WHERE seq IN (SELECT seq FROM results WHERE run_seq = (SELECT seq FROM runs WHERE id = $1) ORDER BY seq LIMIT $2)';
-  await withSql(temp, async (run) => {
-    for (let purged = 0; purged < rowsToPurge; ) {
-      const deleted = await run(sql, [runId, Math.min(batchRows, rowsToPurge - purged)]);
-      if (deleted === 0) break;
-      purged += deleted;
-    }
-  });
 }
 
 /** Reads the export; after its first chunk, `midway` runs. Answers its bytes, or what it threw. */
@@ -141,7 +103,7 @@ describeEachDialect('an export whose rows vanish midway', (getStore, getTemp) =>
     const store = getStore();
     const { run, squid } = await runWith(store, rowTexts(10), ['i', 'payload']);
     await purgeRunResults(getTemp(), run.id, 5);
-    await withSql(getTemp(), (sql) => sql('DELETE FROM run_columns WHERE run_id = $1', [run.id]));
+    await withRawSql(getTemp(), (sql) => sql('DELETE FROM run_columns WHERE run_id = $1', [run.id]));
     const read = await readExport(store, run, squid, INLINE, async () => undefined);
     expect(read.bytes.length).toBe(0);
     expect(read.error).toMatchObject({ code: RUN_RESULTS_CHANGED });
