@@ -1,7 +1,7 @@
 // A run's export as an HTTP response body (the download), started before anything is sent.
 // Once a status line has gone out, a failure can only cut the body; so the first bytes are read
 // first, and a failure there (a stored row that cannot be read, rows gone with their squid)
-// is still an error answer. A file that fits in those first bytes, most runs, is read whole, so
+// is still an error answer. A file smaller than those first bytes, most runs, is read whole, so
 // every failure of it comes before the status line.
 import { Readable } from 'node:stream';
 import type { ExportStream, LentChunk } from './pipeline.js';

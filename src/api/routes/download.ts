@@ -29,7 +29,7 @@ function isExportable(run: Run): boolean {
 }
 
 /**
- * Read before the status line is sent: all of a file this size or smaller (most runs), so any
+ * Read before the status line is sent: all of a file smaller than this (most runs), so any
  * failure of it is an error answer; of a larger one, its start (the export's first chunk).
  */
 const DOWNLOAD_HEAD_BYTES = 1024 * 1024;
