@@ -4,8 +4,8 @@
 // (export-thread.ts), and handed over as chunks of the size the caller asks for (an S3 upload:
 // its part size, so each of the thread's slots is one part, sent without a copy). Memory does
 // not depend on the run's size: batches are read only as fast as the consumer takes chunks.
-import type { Run, Squid } from '../domain/types.js';
 import { AppError } from '../domain/app-error.js';
+import type { Run, Squid } from '../domain/types.js';
 import type { ResultTextsThreadPlan, Store } from '../storage/store.js';
 import type { EncoderSpec, OutputFormat, PostProcessor } from './format.js';
 import { getOutputFormat } from './formats/index.js';
@@ -154,7 +154,7 @@ async function* encodeOnThread(format: OutputFormat, spec: EncoderSpec, source: 
 function runResultsChanged(run: Run, expectedRows: number, readRows: number): AppError {
   return new AppError(
     RUN_RESULTS_CHANGED,
-    `run ${run.id} had ${expectedRows} results to export but only ${readRows} could be read: they were deleted (with their squid) while the file was being written`,
+    `run ${run.id} had ${expectedRows} results to export but only ${readRows} could be read: results were removed while the file was being written (deleting a squid removes its runs' results)`,
     { status: 409, retryable: false, hint: 'Nothing was written under the file\'s name. If the squid still exists, deliver the run again (POST /v1/runs/{id}/deliveries).' },
   );
 }
