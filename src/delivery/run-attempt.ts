@@ -81,7 +81,10 @@ export async function runAttempt(deps: AttemptDeps, delivery: Delivery, control:
 async function recordResult(deps: AttemptDeps, delivery: Delivery, result: AttemptResult, log: Logger): Promise<void> {
   const recorded = await deps.store.finishAttempt(delivery.id, deps.workerId, result, planRunEndJobs(deps.channels));
   if (!recorded) {
-    log.warn({ outcome: result.outcome }, 'delivery.lease.lost');
+    // Either another worker holds the job now, or the job is gone with its squid: then the
+    // attempt has nothing to record, and it is no loss.
+    if ((await deps.store.getDelivery(delivery.id)) === null) log.info({ outcome: result.outcome, error: result.error?.code }, 'delivery.attempt.discarded');
+    else log.warn({ outcome: result.outcome }, 'delivery.lease.lost');
     return;
   }
   if (result.outcome === 'succeeded') {

@@ -4,12 +4,15 @@
 // (export-thread.ts), and handed over as chunks of the size the caller asks for (an S3 upload:
 // its part size, so each of the thread's slots is one part, sent without a copy). Memory does
 // not depend on the run's size: batches are read only as fast as the consumer takes chunks.
-import { Readable } from 'node:stream';
+import { AppError } from '../domain/app-error.js';
 import type { Run, Squid } from '../domain/types.js';
-import type { Store } from '../storage/store.js';
+import type { ResultTextsThreadPlan, Store } from '../storage/store.js';
 import type { EncoderSpec, OutputFormat, PostProcessor } from './format.js';
 import { getOutputFormat } from './formats/index.js';
 import { startExportThread } from './threaded-export.js';
+
+/** The export's error when the run has fewer rows than it had when the export was opened. */
+export const RUN_RESULTS_CHANGED = 'RunResultsChanged';
 
 export interface ExportRequest {
   /** The output format's id (formats/index.ts). */
@@ -76,16 +79,9 @@ export function openExport(store: Store, run: Run, squid: Squid, request: Export
   return { chunks, stats, contentType: format.contentType, extension };
 }
 
-/** The export's bytes as a Readable whose chunks are the reader's to keep (a download's response body). */
-export function toByteStream(exported: ExportStream): Readable {
-  async function* copies(): AsyncGenerator<Buffer> {
-    for await (const chunk of exported.chunks) {
-      const copy = Buffer.from(chunk.data);
-      chunk.release();
-      yield copy;
-    }
-  }
-  return Readable.from(copies(), { objectMode: false });
+interface ReadOptions {
+  unique: boolean;
+  batchSize: number;
 }
 
 /** A chunk of the format's bytes, with the rows whose last byte it holds. */
@@ -93,22 +89,43 @@ interface EncodedChunk extends LentChunk {
   rowCount: number;
 }
 
+/**
+ * The run's file, failing before its end when fewer rows were read than the run had when the
+ * export was opened (the run as given: its totals are final once it has ended). Rows vanish
+ * when their squid is deleted while the run is exported: a delivery that completed its upload
+ * anyway would land a truncated file under the final name. The check runs before the last
+ * chunk's iterator finishes, so an upload, which knows its last part only then, never completes.
+ */
 async function* readEncodedChunks(store: Store, run: Run, squid: Squid, format: OutputFormat, request: ExportRequest): AsyncGenerator<EncodedChunk> {
-  const columns = await store.getRunColumns(run.id);
-  // A run without columns (no rows, or only empty objects) exports as an empty file.
-  if (columns.length === 0) return;
-  const spec: EncoderSpec = { columns, noLineBreaks: squid.noLineBreaks, runId: run.id, nativeEncoders: request.nativeEncoders ?? true };
+  const expectedRows = squid.exportUniqueResults ? run.totalUniqueResults : run.totalResults;
   const readOptions = { unique: squid.exportUniqueResults, batchSize: request.batchSize ?? DEFAULT_BATCH_ROWS };
-  const rowsToExport = squid.exportUniqueResults ? run.totalUniqueResults : run.totalResults;
-  const source = rowsToExport < (request.threadMinRows ?? DEFAULT_THREAD_MIN_ROWS) ? null : store.planResultTextsThread(run.id, readOptions);
-  if (source === null) {
-    const encoder = format.createEncoder(spec);
-    yield owned(encoder.header(), 0);
-    for await (const batch of store.streamRunResultTexts(run.id, readOptions)) yield owned(encoder.encodeBatch(batch.texts), batch.rowCount);
-    const footer = encoder.footer();
-    if (footer.length > 0) yield owned(footer, 0);
-    return;
+  const columns = await store.getRunColumns(run.id);
+  let readRows = 0;
+  if (columns.length === 0) {
+    // A run without columns (no rows, or only empty objects) exports as an empty file; its
+    // rows are still counted, as a deleted run has no columns either.
+    if (expectedRows > 0) for await (const batch of store.streamRunResultTexts(run.id, readOptions)) readRows += batch.rowCount;
+  } else {
+    const spec: EncoderSpec = { columns, noLineBreaks: squid.noLineBreaks, runId: run.id, nativeEncoders: request.nativeEncoders ?? true };
+    const source = expectedRows < (request.threadMinRows ?? DEFAULT_THREAD_MIN_ROWS) ? null : store.planResultTextsThread(run.id, readOptions);
+    const chunks = source === null ? encodeInline(store, run.id, format, spec, readOptions) : encodeOnThread(format, spec, source, request);
+    for await (const chunk of chunks) {
+      readRows += chunk.rowCount;
+      yield chunk;
+    }
   }
+  if (readRows < expectedRows) throw runResultsChanged(run, expectedRows, readRows);
+}
+
+async function* encodeInline(store: Store, runId: string, format: OutputFormat, spec: EncoderSpec, readOptions: ReadOptions): AsyncGenerator<EncodedChunk> {
+  const encoder = format.createEncoder(spec);
+  yield owned(encoder.header(), 0);
+  for await (const batch of store.streamRunResultTexts(runId, readOptions)) yield owned(encoder.encodeBatch(batch.texts), batch.rowCount);
+  const footer = encoder.footer();
+  if (footer.length > 0) yield owned(footer, 0);
+}
+
+async function* encodeOnThread(format: OutputFormat, spec: EncoderSpec, source: ResultTextsThreadPlan, request: ExportRequest): AsyncGenerator<EncodedChunk> {
   // The thread writes the header and footer too; it fills a slot while the reader holds its chunks.
   const thread = startExportThread({
     formatId: format.id,
@@ -131,6 +148,15 @@ async function* readEncodedChunks(store: Store, run: Run, squid: Squid, format: 
   } finally {
     await thread.close();
   }
+}
+
+/** Permanent: every later read would find the same rows missing. */
+function runResultsChanged(run: Run, expectedRows: number, readRows: number): AppError {
+  return new AppError(
+    RUN_RESULTS_CHANGED,
+    `run ${run.id} had ${expectedRows} results to export but only ${readRows} could be read: results were removed while the file was being written (deleting a squid removes its runs' results)`,
+    { status: 409, retryable: false, hint: 'Nothing was written under the file\'s name. If the squid still exists, deliver the run again (POST /v1/runs/{id}/deliveries).' },
+  );
 }
 
 function owned(data: Buffer, rowCount: number): EncodedChunk {

@@ -1,7 +1,7 @@
 // The test-only file channel against the shared channel contract (registered beside S3, as
 // main.ts would register it: one more entry in the list), and the `run.running` event: a job
 // enqueued when a run starts, which never holds the run in `uploading`.
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,34 @@ describe('a job whose channel is no longer registered', () => {
       expect(job).toMatchObject({ kind: 'file', status: 'failed', attempts: 1 });
       expect(job!.last_error).toMatchObject({ code: 'DeliveryChannelNotAvailable', retryable: false });
       expect(job!.last_error.message).toContain('"file"');
+    } finally {
+      await fixture.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('an export that fails under a channel', () => {
+  it('is named by the export\'s own error and hint, not the channel\'s reading of it, and leaves nothing at the target', async () => {
+    const { fixture, root } = await startFileFixture();
+    try {
+      await mkdir(join(root, 'out'));
+      const squidId = await fixture.createSquid();
+      expect((await fixture.server.request('POST', `/v1/delivery?squid=${squidId}`, { file_fields: { folder: 'out', is_active: true } })).status).toBe(201);
+      const runId = await fixture.startRun(squidId);
+      // Stored directly, as a row an older version let in: no export can read it.
+      const ingestId = await fixture.store.openIngest(runId, Date.now());
+      const deep = `{"a":${'['.repeat(5000)}${']'.repeat(5000)}}`;
+      await fixture.store.appendIngestRows(ingestId, [{ data: '{"a":1}', rowHash: 'one', scrapingTimeMs: Date.now() }, { data: deep, rowHash: 'deep', scrapingTimeMs: Date.now() }]);
+      await fixture.store.commitIngest(ingestId, ['a']);
+      expect((await fixture.completeRun(runId)).status).toBe(200);
+      expect(await fixture.waitForRunFinished(runId)).toMatchObject({ done_reason: 'export_failed' });
+      const [job] = (await fixture.server.request('GET', `/v1/runs/${runId}/deliveries`)).body.data as JobJson[];
+      expect(job).toMatchObject({ status: 'failed', attempts: 1 });
+      // The file channel's own classify would have hinted at the folder.
+      expect(job!.last_error).toMatchObject({ code: 'StoredRowUnreadable', retryable: false });
+      expect(job!.last_error.hint).toContain('push the run\'s results again');
+      expect(await readdir(join(root, 'out'))).toEqual([]);
     } finally {
       await fixture.close();
       await rm(root, { recursive: true, force: true });

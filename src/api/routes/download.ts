@@ -7,7 +7,8 @@ import type { Run } from '../../domain/types.js';
 import { checkRunDownload, renderRunDownloadUrl } from '../../delivery/download-signature.js';
 import { renderExportFileName } from '../../delivery/export-file-name.js';
 import { DEFAULT_FORMAT_ID, listOutputFormatIds } from '../../export/formats/index.js';
-import { openExport, toByteStream } from '../../export/pipeline.js';
+import { openExport, RUN_RESULTS_CHANGED } from '../../export/pipeline.js';
+import { startResponseBody } from '../../export/response-body.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireAccount } from '../auth.js';
 import { errorResponses, idParamsSchema, markExtension, type IdParams } from '../schemas.js';
@@ -26,6 +27,12 @@ interface SignedQuery {
 function isExportable(run: Run): boolean {
   return run.endedAtMs !== null && run.status !== 'pending' && run.status !== 'running' && run.status !== 'paused';
 }
+
+/**
+ * Read before the status line is sent: all of a file smaller than this (most runs), so any
+ * failure of it is an error answer; of a larger one, its start (the export's first chunk).
+ */
+const DOWNLOAD_HEAD_BYTES = 1024 * 1024;
 
 function exportNotReady(): AppError {
   return notFound('RunDoesNotExist', 'Run not found or export not ready: a run can be downloaded once it has been completed or aborted.', 'id');
@@ -76,11 +83,18 @@ export function createDownloadRoutes(deps: AppDeps): FastifyPluginAsync {
       if (run === null || squid === null || !isExportable(run)) throw exportNotReady();
       const fileName = run.exportFileName ?? renderExportFileName(squid.name, run.endedAtMs ?? run.startedAtMs, run.id);
       const exported = openExport(deps.store, run, squid, { format: DEFAULT_FORMAT_ID, nativeEncoders: deps.config.nativeCsv });
-      return reply
+      // Nothing is sent until the first bytes (or the whole file) are read: a failure there answers an error.
+      const body = await startResponseBody(exported, DOWNLOAD_HEAD_BYTES).catch(async (error: unknown) => {
+        if (error instanceof AppError && error.code === RUN_RESULTS_CHANGED && (await deps.store.getRunById(run.id)) === null) throw exportNotReady();
+        throw error;
+      });
+      void reply
         .header('content-type', exported.contentType)
         .header('content-disposition', `attachment; filename=${fileName}.${exported.extension}`)
-        .header('cache-control', 'private, no-store')
-        .send(toByteStream(exported));
+        .header('cache-control', 'private, no-store');
+      // A failure after the start errors the stream, and Fastify then destroys the connection
+      // mid-body: the client sees a chunked body without its last chunk (docs/api.md).
+      return reply.send(body.complete ? body.bytes : body.stream);
     });
   };
 }

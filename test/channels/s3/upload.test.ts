@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3OperationError } from '../../../src/channels/s3/classify.js';
 import { listObjectKeys, listOpenMultipartUploads, readObject } from '../../../src/channels/s3/list-objects.js';
 import type { S3Target } from '../../../src/channels/s3/s3-target.js';
-import { uploadObject } from '../../../src/channels/s3/upload.js';
+import { uploadObject, type LentChunk } from '../../../src/channels/s3/upload.js';
+import { AppError } from '../../../src/domain/app-error.js';
 import { startS3FaultProxy, type FaultProxy } from '../../helpers/s3-fault-proxy.js';
 import { s3TargetFor, startS3rver, type TestS3rver } from '../../helpers/s3rver.js';
 import { endlessBody, failingBody, lentBody, MIB, PART_SIZE_BYTES, randomBody, rejectionOf, reusedBufferBody, uploadInput } from './upload-fixtures.js';
@@ -142,6 +143,24 @@ describe('uploadObject', () => {
     expect(proxy.counts).toMatchObject({ CreateMultipartUpload: 1, AbortMultipartUpload: 1, CompleteMultipartUpload: 0 });
     expect(await listObjectKeys(target, 'lent-broken/')).toEqual([]);
     expect(await listOpenMultipartUploads(target)).toBe(0);
+  });
+
+  it('sends no PutObject, and completes no multipart upload, for a body that fails after its last chunk (the export\'s row count)', async () => {
+    for (const size of [PART_SIZE_BYTES - 1, 2 * PART_SIZE_BYTES + 1]) {
+      proxy.reset();
+      const data = randomBody(size).data;
+      async function* countedThenShort(): AsyncGenerator<LentChunk> {
+        for (let offset = 0; offset < data.length; offset += PART_SIZE_BYTES) yield { data: data.subarray(offset, offset + PART_SIZE_BYTES), release: () => undefined };
+        throw new AppError('RunResultsChanged', 'fewer rows than the run had', { retryable: false, status: 409 });
+      }
+      const error = await rejectionOf(uploadObject(uploadInput(target, `short/${size}.csv`, { lent: countedThenShort() })));
+      expect((error as S3OperationError).detail).toMatchObject({ code: 'RunResultsChanged', retryable: false });
+      expect(proxy.counts.PutObject).toBe(0);
+      expect(proxy.counts.CompleteMultipartUpload).toBe(0);
+      expect(proxy.counts.AbortMultipartUpload).toBe(size > PART_SIZE_BYTES ? 1 : 0);
+      expect(await listObjectKeys(target, 'short/')).toEqual([]);
+      expect(await listOpenMultipartUploads(target)).toBe(0);
+    }
   });
 
   it('reports chunks that fail in the middle as the body failing, and leaves nothing behind', async () => {
