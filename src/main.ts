@@ -23,8 +23,10 @@ import type { S3Defaults } from './channels/s3/s3-defaults.js';
 import { createDeliveryWorker } from './delivery/worker.js';
 import { getCsvAddonLoadError, loadCsvAddon } from './export/formats/csv/native-csv-records.js';
 import { startEmbeddedS3 } from './channels/s3/embedded-server.js';
+import { createIngestHeartbeat } from './ingest/ingest-heartbeat.js';
 import { createMetrics } from './metrics/metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
+import { startPeriodicTask } from './runtime/periodic-task.js';
 import { createStore } from './storage/create-store.js';
 import { createSecretBox } from './storage/secret-box.js';
 import { lockDataDir } from './storage/sqlite/data-dir-lock.js';
@@ -51,9 +53,6 @@ export interface RunningSquidship {
   stop(): Promise<void>;
 }
 
-/** Ingests open longer than this at start-up were left by a crashed process. */
-const STALE_INGEST_MS = 24 * 3600 * 1000;
-
 export async function startSquidship(options: StartOptions): Promise<RunningSquidship> {
   const config = loadConfig(options.env, options.cwd);
   const out = options.out ?? process.stderr;
@@ -76,7 +75,7 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
     await store.migrate();
     // A wrong key (a restore without secret.key) would otherwise start and answer 500 on squid listings.
     await store.verifySecretKey();
-    await store.discardIngestsOpenedBefore(clock() - STALE_INGEST_MS);
+    startIngestCleanup(store, config, stack, { clock, logger });
 
     // What /readyz checks besides the database: the parts this process runs.
     const readinessChecks: Array<() => string | null> = [];
@@ -92,7 +91,9 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
       createWebhookChannel({ egress, timeoutMs: config.webhook.timeoutMs, renderDownloadUrl }),
     ]);
     const metrics = createMetrics({ store, clock });
-    const deps: AppDeps = { store, config, clock, channels, urlSigningKey, publicUrl, readinessChecks, metrics };
+    const ingestHeartbeat = createIngestHeartbeat({ store, clock, intervalMs: config.cleanup.ingestHeartbeatMs, logger });
+    stack.push(async () => ingestHeartbeat.stop());
+    const deps: AppDeps = { store, config, clock, channels, urlSigningKey, publicUrl, readinessChecks, metrics, ingestHeartbeat };
 
     if (options.role !== 'api') {
       const worker = createDeliveryWorker({
@@ -131,6 +132,25 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * Every process sweeps the ingests whose heartbeat stopped (their process died mid-push), at
+ * start and every SQUIDSHIP_CLEANUP_INTERVAL_MS; the store's claim makes concurrent sweepers
+ * (scale-out) safe. A live push elsewhere keeps its heartbeat fresh and is never taken.
+ */
+function startIngestCleanup(store: Store, config: Config, stack: Array<() => Promise<void>>, use: { clock: () => number; logger: Logger }): void {
+  const sweep = startPeriodicTask({
+    name: 'ingest.sweep',
+    intervalMs: config.cleanup.intervalMs,
+    logger: use.logger,
+    async run() {
+      const nowMs = use.clock();
+      const discarded = await store.discardStaleIngests({ heartbeatBeforeMs: nowMs - config.cleanup.ingestStaleMs, nowMs });
+      if (discarded > 0) use.logger.info({ event: 'ingest.stale.discarded', ingests: discarded }, 'ingest.stale.discarded');
+    },
+  });
+  stack.push(() => sweep.stop());
 }
 
 /** Stops what was started, last first; later calls wait for the first. */

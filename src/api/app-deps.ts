@@ -2,6 +2,7 @@
 import type { ChannelRegistry } from '../channels/registry.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../domain/clock.js';
+import type { IngestHeartbeat } from '../ingest/ingest-heartbeat.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../storage/store.js';
 
@@ -19,4 +20,6 @@ export interface AppDeps {
   readinessChecks?: Array<() => string | null>;
   /** The process's metrics: GET /metrics and request counts; absent: no /metrics route. */
   metrics?: Metrics;
+  /** Touches the heartbeat of this process's open ingests (pushes); absent: nothing does. */
+  ingestHeartbeat?: IngestHeartbeat;
 }

@@ -226,8 +226,13 @@ export interface Store {
 
   // Result ingestion, in batches so that no request holds a long transaction:
   // rows appended to an open ingest are invisible until commitIngest, and a discarded
-  // ingest leaves nothing behind. One HTTP request = one ingest.
+  // ingest leaves nothing behind. One HTTP request = one ingest. While its request is alive,
+  // the process that owns an ingest touches its heartbeat (touchIngests); discardStaleIngests
+  // removes those whose heartbeat stopped (their process died), whichever process runs it.
+  /** Opens an ingest whose heartbeat is `nowMs`. */
   openIngest(runId: HexId, nowMs: number): Promise<HexId>;
+  /** Sets the heartbeat of those of the ingests that are still open; returns how many. */
+  touchIngests(ingestIds: HexId[], nowMs: number): Promise<number>;
   appendIngestRows(ingestId: HexId, rows: IngestRow[]): Promise<void>;
   /**
    * Makes the ingest's rows visible, merges `columns` (first-seen order) into the run's columns,
@@ -235,9 +240,17 @@ export interface Store {
    * discards the rows if the run is no longer running.
    */
   commitIngest(ingestId: HexId, columns: string[]): Promise<Run>;
+  /**
+   * Discards the ingest if it is still open: no append or commit of it succeeds from the start,
+   * and its rows are deleted in batches of bounded size (the event loop runs between them).
+   */
   discardIngest(ingestId: HexId): Promise<void>;
-  /** Discards ingests left open by a crashed process. Returns how many. */
-  discardIngestsOpenedBefore(nowMs: number): Promise<number>;
+  /**
+   * Discards, the same way, every ingest whose heartbeat is older than `heartbeatBeforeMs`: those
+   * of processes that died (and discards that a dead process left half done). `nowMs` marks the
+   * ones taken, so that a second sweeper leaves them alone. Returns how many were discarded.
+   */
+  discardStaleIngests(input: { heartbeatBeforeMs: number; nowMs: number; batchRows?: number }): Promise<number>;
 
   /** Committed rows, in push order. Exactly one of squidId / runId. */
   listResults(accountId: HexId, filter: ResultFilter, page: PageRequest): Promise<Page<ResultRow>>;
