@@ -5,7 +5,7 @@ import type { Kysely, Selectable } from 'kysely';
 import { AppError } from '../../domain/app-error.js';
 import type { ResultRow } from '../../domain/types.js';
 import type { Store } from '../store.js';
-import type { Database, IngestsTable, ResultsTable } from './database.js';
+import type { Database, ResultsTable } from './database.js';
 import { createIngestDiscarder } from './ingest-discard.js';
 import { isVisible, recordIngestHashes } from './result-visibility.js';
 import { toRun } from './row-mappers.js';
@@ -16,8 +16,6 @@ type ResultMethods = Pick<
   | 'openIngest' | 'touchIngests' | 'appendIngestRows' | 'commitIngest' | 'discardIngest' | 'discardStaleIngests'
   | 'listResults' | 'getRunColumns'
 >;
-
-type Ingest = Selectable<IngestsTable>;
 
 function ingestNotOpen(ingestId: string): AppError {
   return new AppError('IngestNotOpen', `Ingest ${ingestId} is not open (already committed or discarded)`, { status: 409 });
