@@ -14,12 +14,13 @@ import { findUnknownSettings } from './config/unknown-settings.js';
 import { loadSecretKey } from './config/secret-key-file.js';
 import { AppError } from './domain/app-error.js';
 import { systemClock } from './domain/clock.js';
-import { createChannelRegistry } from './channels/registry.js';
+import { createChannelRegistry, type ChannelRegistry } from './channels/registry.js';
 import { createS3Channel } from './channels/s3/s3-channel.js';
 import { createWebhookChannel } from './channels/webhook/webhook-channel.js';
 import { createEgressPolicy, renderOrigin } from './egress/egress-policy.js';
 import { renderRunDownloadUrl } from './delivery/download-signature.js';
 import type { S3Defaults } from './channels/s3/s3-defaults.js';
+import { sweepOpenWrites } from './delivery/open-writes.js';
 import { createDeliveryWorker } from './delivery/worker.js';
 import { getCsvAddonLoadError, loadCsvAddon } from './export/formats/csv/native-csv-records.js';
 import { startEmbeddedS3 } from './channels/s3/embedded-server.js';
@@ -102,6 +103,7 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
       });
       await worker.start();
       stack.push(() => worker.stop());
+      startOpenWriteCleanup({ store, channels, clock, logger, intervalMs: config.cleanup.intervalMs }, stack);
       readinessChecks.push(() => worker.checkHealth());
     }
 
@@ -152,6 +154,31 @@ function startIngestCleanup(store: Store, config: Config, stack: Array<() => Pro
   });
   stack.push(() => sweep.stop());
 }
+
+/**
+ * Worker processes close, every SQUIDSHIP_CLEANUP_INTERVAL_MS, what attempts of jobs no one
+ * holds left open at their destinations (S3: uploads whose abort failed in an outage, or of a
+ * killed worker whose job has not been retried yet).
+ */
+function startOpenWriteCleanup(
+  deps: { store: Store; channels: ChannelRegistry; clock: () => number; logger: Logger; intervalMs: number },
+  stack: Array<() => Promise<void>>,
+): void {
+  const stopping = new AbortController();
+  const sweep = startPeriodicTask({
+    name: 'delivery.open_writes.sweep',
+    intervalMs: deps.intervalMs,
+    logger: deps.logger,
+    run: async () => void (await sweepOpenWrites({ ...deps, signal: stopping.signal, limit: OPEN_WRITES_PER_SWEEP })),
+  });
+  stack.push(async () => {
+    stopping.abort();
+    await sweep.stop();
+  });
+}
+
+/** Records closed per sweep: a backlog is worked off over several sweeps, not in one long one. */
+const OPEN_WRITES_PER_SWEEP = 100;
 
 /** Stops what was started, last first; later calls wait for the first. */
 function createStopper(stack: Array<() => Promise<void>>): () => Promise<void> {

@@ -9,6 +9,7 @@ import type { Delivery } from '../domain/types.js';
 import { DEFAULT_FORMAT_ID } from '../export/formats/index.js';
 import { openExport } from '../export/pipeline.js';
 import type { Store } from '../storage/store.js';
+import { cleanUpBeforeAttempt, createOpenWriteRecorder } from './open-writes.js';
 
 export interface DeliverJobInput {
   store: Store;
@@ -20,6 +21,11 @@ export interface DeliverJobInput {
   signal: AbortSignal;
   /** false: formats use their JS encoders only (SQUIDSHIP_NATIVE_CSV=false). */
   nativeEncoders: boolean;
+  /**
+   * The worker holding the job's lease: what the attempt opens is recorded under it. null: the
+   * job is not leased (a benchmark's hand-made job) and nothing is recorded.
+   */
+  workerId: string | null;
 }
 
 export async function deliverJob(input: DeliverJobInput): Promise<DeliveryReceipt> {
@@ -51,11 +57,16 @@ export async function deliverJob(input: DeliverJobInput): Promise<DeliveryReceip
     clock: input.clock,
     logger: input.logger,
     openExport: (request: ExportRequest) => openExport(store, run, squid, { ...request, format: DEFAULT_FORMAT_ID, nativeEncoders: input.nativeEncoders }),
+    recordOpenWrite:
+      input.workerId === null ? unrecorded : createOpenWriteRecorder({ store, delivery, workerId: input.workerId, clock: input.clock, logger: input.logger }),
   };
   try {
+    if (input.workerId !== null) await cleanUpBeforeAttempt({ store, channel, delivery, signal: input.signal, logger: input.logger });
     return await channel.deliver({ delivery, run, squid }, ctx);
   } catch (thrown) {
     if (thrown instanceof DeliveryFailure) throw thrown;
     throw new DeliveryFailure(channel.classify(thrown, delivery.config), { cause: thrown });
   }
 }
+
+const unrecorded = async () => ({ forget: async () => undefined });

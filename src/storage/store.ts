@@ -162,6 +162,15 @@ export interface DeliveryQueueSummary {
   earliestPendingAtMs: number | null;
 }
 
+/** Something a delivery attempt opened at its destination and has not closed (migration 0005). */
+export interface OpenWrite {
+  id: string;
+  /** The channel's own JSON (S3: bucket, key, endpoint, upload id). */
+  ref: string;
+  /** The attempt that opened it. */
+  attempt: number;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** Applies pending migrations; safe to call from several processes at once. */
@@ -307,6 +316,23 @@ export interface Store {
   getDelivery(deliveryId: HexId): Promise<DeliveryWithAttempts | null>;
   /** Every delivery of the run, oldest first, with its attempts. */
   listRunDeliveries(accountId: HexId, runId: HexId): Promise<DeliveryWithAttempts[]>;
+
+  // What attempts opened at their destinations and have not closed (S3: multipart uploads).
+  /**
+   * Records `ref` (the channel's own JSON) for the attempt, only while `workerId` holds the
+   * job's lease (else AppError LeaseLost). Returns the record's id, for forgetOpenWrites.
+   */
+  recordOpenWrite(input: { deliveryId: HexId; workerId: string; attempt: number; ref: string; nowMs: number }): Promise<string>;
+  /** Deletes the records (what they name was closed, or found gone). */
+  forgetOpenWrites(ids: readonly string[]): Promise<void>;
+  /** The job's records, oldest first. */
+  listOpenWrites(deliveryId: HexId): Promise<OpenWrite[]>;
+  /**
+   * Up to `limit` records, oldest first, of jobs no one holds (not running, or running under a
+   * lease expired at `nowMs`), each with its job: what the worker's sweep closes.
+   */
+  listUnheldOpenWrites(nowMs: number, limit: number): Promise<Array<{ write: OpenWrite; delivery: Delivery }>>;
+
   /**
    * Calls `listener` when a delivery may have become due (enqueued anywhere: in this process
    * for SQLite, through LISTEN/NOTIFY for PostgreSQL). Returns an unsubscribe function.
