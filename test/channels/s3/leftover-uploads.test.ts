@@ -2,10 +2,14 @@
 // abort fails too, so the attempt leaves its upload recorded; the job's next attempt aborts it
 // before delivering, and the worker's sweep aborts those of jobs that will not be retried.
 // Through the API, a real worker and s3rver behind a fault proxy.
+import { Readable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestChannels } from '../../helpers/test-server.js';
+import { uploadObject } from '../../../src/channels/s3/upload.js';
 import { sweepOpenWrites } from '../../../src/delivery/open-writes.js';
+import { s3TargetFor } from '../../helpers/s3rver.js';
+import { rejectionOf, uploadInput } from './upload-fixtures.js';
 import { lobstrS3Fields, startDeliveryFixture, type DeliveryFixture } from '../../delivery/delivery-fixture.js';
 
 /** About 6.6 MB of CSV: two parts of 5 MiB, so the delivery is a multipart upload. */
@@ -56,6 +60,27 @@ describe('multipart uploads left open by failed attempts', () => {
     expect((await fixture.readObject(delivery.key)).equals(Buffer.from(expectedCsv))).toBe(true);
     expect(await fixture.openUploads()).toBe(0);
     expect(await fixture.store.listOpenWrites(delivery.id)).toEqual([]);
+  });
+
+  it('aborts an upload open under the job\'s key that no attempt recorded, as ListMultipartUploads shows it', async () => {
+    const runId = await completeLargeRun();
+    const { key } = await deliveryOf(runId);
+    // Opened under the key by no attempt of ours (say a process killed between creating it and
+    // recording it), its body failing after a part and its abort refused: it stays open.
+    const body = Readable.from((async function* () {
+      yield Buffer.alloc(6 * 1024 * 1024, 0x61);
+      throw new Error('the body stops here');
+    })());
+    fixture.proxy.failWith('InternalError', 1, { only: ['AbortMultipartUpload'] });
+    await rejectionOf(uploadObject(uploadInput(s3TargetFor(fixture.proxy.endpoint), key, body)));
+    expect(await fixture.openUploads()).toBe(1);
+    fixture.proxy.reset();
+
+    await fixture.startWorker();
+    expect(await fixture.waitForRunFinished(runId)).toMatchObject({ done_reason: 'tasks_done', export_done: true });
+    expect(fixture.proxy.counts.AbortMultipartUpload).toBe(1);
+    expect(await fixture.openUploads()).toBe(0);
+    expect((await fixture.readObject(key)).equals(Buffer.from(expectedCsv))).toBe(true);
   });
 
   it('leaves a failed job\'s unaborted upload recorded until the sweep aborts it', async () => {
