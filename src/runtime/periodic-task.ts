@@ -4,8 +4,6 @@
 import type { Logger } from 'pino';
 
 export interface PeriodicTask {
-  /** Runs it now (after the run in flight, if any), as tests and start-up want. */
-  runNow(): Promise<void>;
   /** No more runs; resolves once the run in flight has ended. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -33,7 +31,6 @@ export function startPeriodicTask(input: { name: string; intervalMs: number; log
   };
   void runOnce().then(schedule);
   return {
-    runNow: runOnce,
     async stop() {
       stopped = true;
       if (timer !== null) clearTimeout(timer);
