@@ -141,7 +141,7 @@ export interface DeliveryChannel<C = unknown> {
   /**
    * Optional (channels that leave nothing open have none): closes what earlier attempts of a
    * job left open at the destination, `refs` being what they recorded with recordOpenWrite and
-   * did not forget. Returns the refs it closed or found already gone; the others are kept for
+   * did not forget. Not called before a job's first attempt when nothing is recorded. Returns the refs it closed or found already gone; the others are kept for
    * the next try. A destination's failure is logged and leaves the ref, never thrown.
    */
   cleanUp?(config: C, target: string | null, refs: readonly string[], ctx: CleanupContext): Promise<readonly string[]>;

@@ -36,6 +36,8 @@ export async function cleanUpBeforeAttempt(input: {
   const { channel, delivery } = input;
   if (channel.cleanUp === undefined) return;
   const writes = await input.store.listOpenWrites(delivery.id);
+  // A job's first attempt has no predecessor to clean up after: the common case costs one query.
+  if (writes.length === 0 && delivery.attempts <= 1) return;
   await closeWrites(input.store, channel, delivery, writes, { signal: input.signal, logger: input.logger, holdsJob: true });
 }
 

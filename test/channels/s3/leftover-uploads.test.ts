@@ -76,8 +76,12 @@ describe('multipart uploads left open by failed attempts', () => {
     expect(await fixture.openUploads()).toBe(1);
     fixture.proxy.reset();
 
+    // The first attempt is throttled before it opens anything; the second, which had a
+    // predecessor, looks under the key before writing (a first attempt has nothing to look for).
+    fixture.proxy.failWith('SlowDown', 1, { only: ['CreateMultipartUpload'] });
     await fixture.startWorker();
     expect(await fixture.waitForRunFinished(runId)).toMatchObject({ done_reason: 'tasks_done', export_done: true });
+    expect((await deliveryOf(runId)).attempts).toBe(2);
     expect(fixture.proxy.counts.AbortMultipartUpload).toBe(1);
     expect(await fixture.openUploads()).toBe(0);
     expect((await fixture.readObject(key)).equals(Buffer.from(expectedCsv))).toBe(true);
