@@ -202,7 +202,7 @@ async function main(): Promise<void> {
     if (phases.has('deliver')) {
       const delivery = { id: 'd', runId: run.id, kind: 's3', event: 'file', target: 'profile/run.csv', config: { bucket: BUCKET, targetPath: 'profile', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true } };
       await measure('deliverJob', () => csvBytes, () =>
-        deliverJob({ store, channels: profileChannels(s3.endpoint), delivery: delivery as never, clock: Date.now, logger: pino({ level: 'silent' }), signal: new AbortController().signal, nativeEncoders: true }),
+        deliverJob({ store, channels: profileChannels(s3.endpoint), delivery: delivery as never, clock: Date.now, logger: pino({ level: 'silent' }), signal: new AbortController().signal, nativeEncoders: true, workerId: null }),
       );
     }
     if (phases.has('aws') && isAwsCliInstalled()) {

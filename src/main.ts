@@ -14,17 +14,20 @@ import { findUnknownSettings } from './config/unknown-settings.js';
 import { loadSecretKey } from './config/secret-key-file.js';
 import { AppError } from './domain/app-error.js';
 import { systemClock } from './domain/clock.js';
-import { createChannelRegistry } from './channels/registry.js';
+import { createChannelRegistry, type ChannelRegistry } from './channels/registry.js';
 import { createS3Channel } from './channels/s3/s3-channel.js';
 import { createWebhookChannel } from './channels/webhook/webhook-channel.js';
 import { createEgressPolicy, renderOrigin } from './egress/egress-policy.js';
 import { renderRunDownloadUrl } from './delivery/download-signature.js';
 import type { S3Defaults } from './channels/s3/s3-defaults.js';
+import { sweepOpenWrites } from './delivery/open-writes.js';
 import { createDeliveryWorker } from './delivery/worker.js';
 import { getCsvAddonLoadError, loadCsvAddon } from './export/formats/csv/native-csv-records.js';
 import { startEmbeddedS3 } from './channels/s3/embedded-server.js';
+import { createIngestHeartbeat } from './ingest/ingest-heartbeat.js';
 import { createMetrics } from './metrics/metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
+import { startPeriodicTask } from './runtime/periodic-task.js';
 import { createStore } from './storage/create-store.js';
 import { createSecretBox } from './storage/secret-box.js';
 import { lockDataDir } from './storage/sqlite/data-dir-lock.js';
@@ -51,9 +54,6 @@ export interface RunningSquidship {
   stop(): Promise<void>;
 }
 
-/** Ingests open longer than this at start-up were left by a crashed process. */
-const STALE_INGEST_MS = 24 * 3600 * 1000;
-
 export async function startSquidship(options: StartOptions): Promise<RunningSquidship> {
   const config = loadConfig(options.env, options.cwd);
   const out = options.out ?? process.stderr;
@@ -76,7 +76,7 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
     await store.migrate();
     // A wrong key (a restore without secret.key) would otherwise start and answer 500 on squid listings.
     await store.verifySecretKey();
-    await store.discardIngestsOpenedBefore(clock() - STALE_INGEST_MS);
+    startIngestCleanup(store, config, stack, { clock, logger });
 
     // What /readyz checks besides the database: the parts this process runs.
     const readinessChecks: Array<() => string | null> = [];
@@ -92,7 +92,9 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
       createWebhookChannel({ egress, timeoutMs: config.webhook.timeoutMs, renderDownloadUrl }),
     ]);
     const metrics = createMetrics({ store, clock });
-    const deps: AppDeps = { store, config, clock, channels, urlSigningKey, publicUrl, readinessChecks, metrics };
+    const ingestHeartbeat = createIngestHeartbeat({ store, clock, intervalMs: config.cleanup.ingestHeartbeatMs, logger });
+    stack.push(async () => ingestHeartbeat.stop());
+    const deps: AppDeps = { store, config, clock, channels, urlSigningKey, publicUrl, readinessChecks, metrics, ingestHeartbeat };
 
     if (options.role !== 'api') {
       const worker = createDeliveryWorker({
@@ -101,6 +103,7 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
       });
       await worker.start();
       stack.push(() => worker.stop());
+      startOpenWriteCleanup({ store, channels, clock, logger, intervalMs: config.cleanup.intervalMs }, stack);
       readinessChecks.push(() => worker.checkHealth());
     }
 
@@ -132,6 +135,50 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
     throw error;
   }
 }
+
+/**
+ * Every process sweeps the ingests whose heartbeat stopped (their process died mid-push), at
+ * start and every SQUIDSHIP_CLEANUP_INTERVAL_MS; the store's claim makes concurrent sweepers
+ * (scale-out) safe. A live push elsewhere keeps its heartbeat fresh and is never taken.
+ */
+function startIngestCleanup(store: Store, config: Config, stack: Array<() => Promise<void>>, use: { clock: () => number; logger: Logger }): void {
+  const sweep = startPeriodicTask({
+    name: 'ingest.sweep',
+    intervalMs: config.cleanup.intervalMs,
+    logger: use.logger,
+    async run() {
+      const nowMs = use.clock();
+      const discarded = await store.discardStaleIngests({ heartbeatBeforeMs: nowMs - config.cleanup.ingestStaleMs, nowMs });
+      if (discarded > 0) use.logger.info({ event: 'ingest.stale.discarded', ingests: discarded }, 'ingest.stale.discarded');
+    },
+  });
+  stack.push(() => sweep.stop());
+}
+
+/**
+ * Worker processes close, every SQUIDSHIP_CLEANUP_INTERVAL_MS, what attempts of jobs no one
+ * holds left open at their destinations (S3: uploads whose abort failed in an outage, or of a
+ * killed worker whose job has not been retried yet).
+ */
+function startOpenWriteCleanup(
+  deps: { store: Store; channels: ChannelRegistry; clock: () => number; logger: Logger; intervalMs: number },
+  stack: Array<() => Promise<void>>,
+): void {
+  const stopping = new AbortController();
+  const sweep = startPeriodicTask({
+    name: 'delivery.open_writes.sweep',
+    intervalMs: deps.intervalMs,
+    logger: deps.logger,
+    run: async () => void (await sweepOpenWrites({ ...deps, signal: stopping.signal, limit: OPEN_WRITES_PER_SWEEP })),
+  });
+  stack.push(async () => {
+    stopping.abort();
+    await sweep.stop();
+  });
+}
+
+/** Records closed per sweep: a backlog is worked off over several sweeps, not in one long one. */
+const OPEN_WRITES_PER_SWEEP = 100;
 
 /** Stops what was started, last first; later calls wait for the first. */
 function createStopper(stack: Array<() => Promise<void>>): () => Promise<void> {

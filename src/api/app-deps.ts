@@ -2,6 +2,7 @@
 import type { ChannelRegistry } from '../channels/registry.js';
 import type { Config } from '../config/config.js';
 import type { Clock } from '../domain/clock.js';
+import type { IngestHeartbeat } from '../ingest/ingest-heartbeat.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { Store } from '../storage/store.js';
 
@@ -21,4 +22,6 @@ export interface AppDeps {
   metrics?: Metrics;
   /** The dashboard's built files; default <repo>/dist/web (see api/dashboard.ts). */
   webRoot?: string;
+  /** Touches the heartbeat of this process's open ingests (pushes); absent: nothing does. */
+  ingestHeartbeat?: IngestHeartbeat;
 }

@@ -48,6 +48,31 @@ export interface AttemptContext {
   clock: Clock;
   logger: Logger;
   openExport(request: ExportRequest): ExportStream;
+  /**
+   * Records durably, before the channel writes into it, something the attempt opens at the
+   * destination that a crash would leave open (S3: a multipart upload), as the channel's own
+   * JSON (no secrets): the job's next attempt, or the worker's sweep, hands it to `cleanUp`.
+   * Throws when the attempt no longer holds its job. Channels that open nothing never call it.
+   */
+  recordOpenWrite(ref: string): Promise<OpenWriteRecord>;
+}
+
+/** A recorded open write of the current attempt. */
+export interface OpenWriteRecord {
+  /** It was closed (completed or aborted): the record goes. A failure here is only logged. */
+  forget(): Promise<void>;
+}
+
+/** What cleanUp gets. */
+export interface CleanupContext {
+  signal: AbortSignal;
+  logger: Logger;
+  /**
+   * true before an attempt, under the job's lease: anything still open at the job's target is
+   * a leftover of an earlier attempt (S3: every open upload under the key). false in the
+   * worker's sweep, where only the recorded refs may be closed (an attempt may be starting).
+   */
+  holdsJob: boolean;
 }
 
 /** A claimed job with its run and squid, the config typed as the channel's own. */
@@ -113,6 +138,13 @@ export interface DeliveryChannel<C = unknown> {
   /** The test route's probe; answers its JSON body, never throws for a destination's fault. */
   test(config: C, ctx: ChannelTestContext): Promise<Record<string, unknown>>;
   deliver(job: DeliveryJob<C>, ctx: AttemptContext): Promise<DeliveryReceipt>;
+  /**
+   * Optional (channels that leave nothing open have none): closes what earlier attempts of a
+   * job left open at the destination, `refs` being what they recorded with recordOpenWrite and
+   * did not forget. Not called before a job's first attempt when nothing is recorded. Returns the refs it closed or found already gone; the others are kept for
+   * the next try. A destination's failure is logged and leaves the ref, never thrown.
+   */
+  cleanUp?(config: C, target: string | null, refs: readonly string[], ctx: CleanupContext): Promise<readonly string[]>;
   /** The one reader of this channel's errors: permanent (with a hint) or retryable. */
   classify(error: unknown, config: C): DeliveryError;
   /** The log fields of an attempt's start (never secrets). */

@@ -56,6 +56,7 @@ export interface Config {
     pollIntervalMs: number;
   };
   shutdownTimeoutMs: number;
+  cleanup: CleanupSettings;
   http: HttpLimits;
   limits: AccountLimits;
   /** Port of the worker role's /metrics server; 0: none (the API roles answer /metrics on their port). */
@@ -65,6 +66,16 @@ export interface Config {
   /** CIDR blocks of loopback/private addresses channels may connect to (SQUIDSHIP_EGRESS_ALLOW). */
   egressAllow: string[];
   webhook: { timeoutMs: number };
+}
+
+/** Cleaning up after processes that died mid-push or mid-delivery (issue 15, item 5). */
+export interface CleanupSettings {
+  /** How often each process sweeps: stale ingests, and open writes of attempts no one holds. */
+  intervalMs: number;
+  /** How often a process touches the heartbeat of its own open ingests. */
+  ingestHeartbeatMs: number;
+  /** An open ingest whose heartbeat is older than this belongs to a dead process: discarded. */
+  ingestStaleMs: number;
 }
 
 /** Connection timeouts of the API server (0: off). */
@@ -146,6 +157,9 @@ export const SETTINGS = {
   SQUIDSHIP_DELIVERY_CONCURRENCY: { kind: 'int', default: 2, min: 1, max: 64, hint: 'deliveries at once', description: 'Deliveries one worker process runs at once.' },
   SQUIDSHIP_DELIVERY_POLL_INTERVAL_MS: createMsSetting(10, 3_600_000, 30_000, 'Safety-net poll; workers are woken at once when a run completes.'),
   SQUIDSHIP_SHUTDOWN_TIMEOUT_MS: createMsSetting(0, 3_600_000, 30_000, 'How long shutdown waits for in-flight uploads before aborting them; keep it below your orchestrator\'s kill grace period.'),
+  SQUIDSHIP_CLEANUP_INTERVAL_MS: createMsSetting(100, 3_600_000, 60_000, 'How often each process sweeps up what dead processes left: the rows of pushes whose heartbeat stopped (`SQUIDSHIP_INGEST_STALE_MS`), and multipart uploads of delivery attempts that failed or died and that no later attempt closed.'),
+  SQUIDSHIP_INGEST_HEARTBEAT_MS: createMsSetting(100, 600_000, 30_000, 'How often a process marks the pushes it is still receiving as alive (one UPDATE for all of them).'),
+  SQUIDSHIP_INGEST_STALE_MS: createMsSetting(1000, 86_400_000, 300_000, 'A push not marked alive for this long belongs to a process that died: its uncommitted rows are deleted. At least 3 times `SQUIDSHIP_INGEST_HEARTBEAT_MS`.'),
   SQUIDSHIP_HTTP_IDLE_TIMEOUT_MS: createMsSetting(0, 3_600_000, 60_000, 'A connection with no bytes either way for this long is closed: an idle client, a request body that stalls. 0: never.'),
   SQUIDSHIP_HTTP_HEADERS_TIMEOUT_MS: createMsSetting(1000, 3_600_000, 30_000, 'Time a client has to send a request\'s headers (slow clients holding connections open).'),
   SQUIDSHIP_HTTP_KEEP_ALIVE_TIMEOUT_MS: createMsSetting(1000, 3_600_000, 72_000, 'How long a kept-alive connection waits for its next request; above your load balancer\'s idle timeout.'),
@@ -212,6 +226,11 @@ export function loadConfig(env: Env, cwd: string): Config {
       pollIntervalMs: read.int('SQUIDSHIP_DELIVERY_POLL_INTERVAL_MS'),
     },
     shutdownTimeoutMs: read.int('SQUIDSHIP_SHUTDOWN_TIMEOUT_MS'),
+    cleanup: {
+      intervalMs: read.int('SQUIDSHIP_CLEANUP_INTERVAL_MS'),
+      ingestHeartbeatMs: read.int('SQUIDSHIP_INGEST_HEARTBEAT_MS'),
+      ingestStaleMs: read.int('SQUIDSHIP_INGEST_STALE_MS'),
+    },
     http: {
       idleTimeoutMs: read.int('SQUIDSHIP_HTTP_IDLE_TIMEOUT_MS'),
       headersTimeoutMs: read.int('SQUIDSHIP_HTTP_HEADERS_TIMEOUT_MS'),
@@ -237,6 +256,10 @@ export function loadConfig(env: Env, cwd: string): Config {
   }
   if (config.delivery.backoffMaxMs < config.delivery.backoffBaseMs) {
     problems.push('SQUIDSHIP_DELIVERY_BACKOFF_MAX_MS must be at least SQUIDSHIP_DELIVERY_BACKOFF_BASE_MS');
+  }
+  if (config.cleanup.ingestStaleMs < 3 * config.cleanup.ingestHeartbeatMs) {
+    // A heartbeat late once (a busy database, a long GC) must not cost a live push its rows.
+    problems.push('SQUIDSHIP_INGEST_STALE_MS must be at least 3 times SQUIDSHIP_INGEST_HEARTBEAT_MS');
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -11,6 +11,7 @@ import type { Delivery, DeliveryError } from '../domain/types.js';
 import { DEFAULT_FORMAT_ID } from '../export/formats/index.js';
 import { openExport, RUN_RESULTS_CHANGED, type ExportStream, type LentChunk } from '../export/pipeline.js';
 import type { Store } from '../storage/store.js';
+import { cleanUpBeforeAttempt, createOpenWriteRecorder } from './open-writes.js';
 
 export interface DeliverJobInput {
   store: Store;
@@ -22,6 +23,11 @@ export interface DeliverJobInput {
   signal: AbortSignal;
   /** false: formats use their JS encoders only (SQUIDSHIP_NATIVE_CSV=false). */
   nativeEncoders: boolean;
+  /**
+   * The worker holding the job's lease: what the attempt opens is recorded under it. null: the
+   * job is not leased (a benchmark's hand-made job) and nothing is recorded.
+   */
+  workerId: string | null;
 }
 
 export async function deliverJob(input: DeliverJobInput): Promise<DeliveryReceipt> {
@@ -38,9 +44,12 @@ export async function deliverJob(input: DeliverJobInput): Promise<DeliveryReceip
     logger: input.logger,
     openExport: (request: ExportRequest) =>
       noteFailure(openExport(store, run, squid, { ...request, format: DEFAULT_FORMAT_ID, nativeEncoders: input.nativeEncoders }), exportFailure),
+    recordOpenWrite:
+      input.workerId === null ? unrecorded : createOpenWriteRecorder({ store, delivery, workerId: input.workerId, clock: input.clock, logger: input.logger }),
   };
   let failure: DeliveryFailure;
   try {
+    if (input.workerId !== null) await cleanUpBeforeAttempt({ store, channel, delivery, signal: input.signal, logger: input.logger });
     return await channel.deliver({ delivery, run, squid }, ctx);
   } catch (thrown) {
     // The export's own errors (rows gone, a row that cannot be read) are the engine's to name,
@@ -95,3 +104,5 @@ function runDeleted(runId: string, cause?: DeliveryFailure): DeliveryFailure {
     { cause },
   );
 }
+
+const unrecorded = async () => ({ forget: async () => undefined });

@@ -58,7 +58,7 @@ export async function runAttempt(deps: AttemptDeps, delivery: Delivery, control:
   });
   let result: AttemptResult;
   try {
-    const delivered = await deliverJob({ store, channels: deps.channels, delivery, clock, logger: log, signal: control.controller.signal, nativeEncoders: deps.config.nativeCsv });
+    const delivered = await deliverJob({ store, channels: deps.channels, delivery, clock, logger: log, signal: control.controller.signal, nativeEncoders: deps.config.nativeCsv, workerId });
     result = { nowMs: clock(), outcome: 'succeeded', rows: delivered.rows, bytes: delivered.bytes, etag: delivered.etag ?? undefined, endpoint: delivered.endpoint };
   } catch (thrown) {
     if (control.reason === 'lease_lost') {

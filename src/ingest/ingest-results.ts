@@ -6,14 +6,20 @@ import { systemClock } from '../domain/clock.js';
 import { toError } from '../domain/app-error.js';
 import type { HexId, Run } from '../domain/types.js';
 import type { Store } from '../storage/store.js';
+import type { IngestHeartbeat } from './ingest-heartbeat.js';
 import type { ParsedBatch } from './parsed-batch.js';
 
 export interface IngestResultsInput {
   store: Store;
   runId: HexId;
   batches: AsyncIterable<ParsedBatch>;
-  /** When the ingest opens (lets the store expire ingests of crashed processes). Default: now. */
+  /** When the ingest opens: its first heartbeat. Default: now. */
   nowMs?: number;
+  /**
+   * Keeps the ingest's heartbeat fresh while the request runs, so that no sweeper takes it for
+   * the leftover of a dead process. Absent: nothing touches it (tests without a sweeper).
+   */
+  heartbeat?: IngestHeartbeat;
 }
 
 export interface IngestResultsOutcome {
@@ -28,6 +34,16 @@ export interface IngestResultsOutcome {
 export async function ingestResults(input: IngestResultsInput): Promise<IngestResultsOutcome> {
   const { store } = input;
   const ingestId = await store.openIngest(input.runId, input.nowMs ?? systemClock());
+  const untrack = input.heartbeat?.track(ingestId);
+  try {
+    return await appendAndCommit(input, ingestId);
+  } finally {
+    untrack?.();
+  }
+}
+
+async function appendAndCommit(input: IngestResultsInput, ingestId: HexId): Promise<IngestResultsOutcome> {
+  const { store } = input;
   const columns = createColumnList();
   const appends = createAppendPipeline(async (batch) => {
     try {
@@ -140,7 +156,7 @@ async function discardAfterFailure(store: Store, ingestId: HexId, failure: unkno
   try {
     await store.discardIngest(ingestId);
   } catch (discardError) {
-    // The rows stay invisible (never committed); discardIngestsOpenedBefore removes them later.
+    // The rows stay invisible (never committed); once its heartbeat is stale, a sweep removes them.
     discarded = false;
     others.push(discardError);
   }

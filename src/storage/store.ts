@@ -162,6 +162,15 @@ export interface DeliveryQueueSummary {
   earliestPendingAtMs: number | null;
 }
 
+/** Something a delivery attempt opened at its destination and has not closed (migration 0005). */
+export interface OpenWrite {
+  id: string;
+  /** The channel's own JSON (S3: bucket, key, endpoint, upload id). */
+  ref: string;
+  /** The attempt that opened it. */
+  attempt: number;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /** Applies pending migrations; safe to call from several processes at once. */
@@ -226,8 +235,13 @@ export interface Store {
 
   // Result ingestion, in batches so that no request holds a long transaction:
   // rows appended to an open ingest are invisible until commitIngest, and a discarded
-  // ingest leaves nothing behind. One HTTP request = one ingest.
+  // ingest leaves nothing behind. One HTTP request = one ingest. While its request is alive,
+  // the process that owns an ingest touches its heartbeat (touchIngests); discardStaleIngests
+  // removes those whose heartbeat stopped (their process died), whichever process runs it.
+  /** Opens an ingest whose heartbeat is `nowMs`. */
   openIngest(runId: HexId, nowMs: number): Promise<HexId>;
+  /** Sets the heartbeat of those of the ingests that are still open; returns how many. */
+  touchIngests(ingestIds: HexId[], nowMs: number): Promise<number>;
   appendIngestRows(ingestId: HexId, rows: IngestRow[]): Promise<void>;
   /**
    * Makes the ingest's rows visible, merges `columns` (first-seen order) into the run's columns,
@@ -235,9 +249,17 @@ export interface Store {
    * discards the rows if the run is no longer running.
    */
   commitIngest(ingestId: HexId, columns: string[]): Promise<Run>;
+  /**
+   * Discards the ingest if it is still open: no append or commit of it succeeds from the start,
+   * and its rows are deleted in batches of bounded size (the event loop runs between them).
+   */
   discardIngest(ingestId: HexId): Promise<void>;
-  /** Discards ingests left open by a crashed process. Returns how many. */
-  discardIngestsOpenedBefore(nowMs: number): Promise<number>;
+  /**
+   * Discards, the same way, every ingest whose heartbeat is older than `heartbeatBeforeMs`: those
+   * of processes that died (and discards that a dead process left half done). `nowMs` marks the
+   * ones taken, so that a second sweeper leaves them alone. Returns how many were discarded.
+   */
+  discardStaleIngests(input: { heartbeatBeforeMs: number; nowMs: number; batchRows?: number }): Promise<number>;
 
   /** Committed rows, in push order. Exactly one of squidId / runId. */
   listResults(accountId: HexId, filter: ResultFilter, page: PageRequest): Promise<Page<ResultRow>>;
@@ -294,6 +316,23 @@ export interface Store {
   getDelivery(deliveryId: HexId): Promise<DeliveryWithAttempts | null>;
   /** Every delivery of the run, oldest first, with its attempts. */
   listRunDeliveries(accountId: HexId, runId: HexId): Promise<DeliveryWithAttempts[]>;
+
+  // What attempts opened at their destinations and have not closed (S3: multipart uploads).
+  /**
+   * Records `ref` (the channel's own JSON) for the attempt, only while `workerId` holds the
+   * job's lease (else AppError LeaseLost). Returns the record's id, for forgetOpenWrites.
+   */
+  recordOpenWrite(input: { deliveryId: HexId; workerId: string; attempt: number; ref: string; nowMs: number }): Promise<string>;
+  /** Deletes the records (what they name was closed, or found gone). */
+  forgetOpenWrites(ids: readonly string[]): Promise<void>;
+  /** The job's records, oldest first. */
+  listOpenWrites(deliveryId: HexId): Promise<OpenWrite[]>;
+  /**
+   * Up to `limit` records, oldest first, of jobs no one holds (not running, or running under a
+   * lease expired at `nowMs`), each with its job: what the worker's sweep closes.
+   */
+  listUnheldOpenWrites(nowMs: number, limit: number): Promise<Array<{ write: OpenWrite; delivery: Delivery }>>;
+
   /**
    * Calls `listener` when a delivery may have become due (enqueued anywhere: in this process
    * for SQLite, through LISTEN/NOTIFY for PostgreSQL). Returns an unsubscribe function.

@@ -68,6 +68,13 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('sweeps leftovers every minute and takes a push for dead after 5 minutes without a heartbeat, at least 3 heartbeats', () => {
+    expect(loadConfig({}, '/srv').cleanup).toEqual({ intervalMs: 60_000, ingestHeartbeatMs: 30_000, ingestStaleMs: 300_000 });
+    const short = { SQUIDSHIP_CLEANUP_INTERVAL_MS: '250', SQUIDSHIP_INGEST_HEARTBEAT_MS: '400', SQUIDSHIP_INGEST_STALE_MS: '1200' };
+    expect(loadConfig(short, '/srv').cleanup).toEqual({ intervalMs: 250, ingestHeartbeatMs: 400, ingestStaleMs: 1200 });
+    expect(problemsOf({ ...short, SQUIDSHIP_INGEST_STALE_MS: '1199' })).toEqual(['SQUIDSHIP_INGEST_STALE_MS must be at least 3 times SQUIDSHIP_INGEST_HEARTBEAT_MS']);
+  });
+
   it('turns the embedded S3 endpoint off when an endpoint is configured', () => {
     const config = loadConfig({ SQUIDSHIP_S3_ENDPOINT: 'http://minio:9000/' }, '/srv');
     expect(config.s3.endpoint).toBe('http://minio:9000');

@@ -208,7 +208,7 @@ describeEachDialect('ingestResults', (getStore) => {
     // Line 16: the ingest is swept away as if its process had crashed; the next append fails.
     const sweepMidway = async (index: number): Promise<void> => {
       linesRead = index + 1;
-      if (index === 15) expect(await store.discardIngestsOpenedBefore(NOW_MS + 1)).toBe(1);
+      if (index === 15) expect(await store.discardStaleIngests({ heartbeatBeforeMs: NOW_MS + 1, nowMs: NOW_MS + 1 })).toBe(1);
     };
     const batches = parseNdjsonRows(linesOf(rowLines(60), sweepMidway), parseOptions);
     const error = await failureOf(ingestResults({ store, runId: run.id, batches, nowMs: NOW_MS }));
@@ -239,7 +239,7 @@ describeEachDialect('ingestResults', (getStore) => {
 
     events.length = 0;
     const sweepFirst = async (index: number): Promise<void> => {
-      if (index === 0) await store.discardIngestsOpenedBefore(Number.MAX_SAFE_INTEGER);
+      if (index === 0) await store.discardStaleIngests({ heartbeatBeforeMs: Number.MAX_SAFE_INTEGER, nowMs: NOW_MS });
     };
     const error = await failureOf(ingestResults({ store: observed, runId: run.id, batches: releasing(parseNdjsonRows(linesOf(rowLines(15), sweepFirst), parseOptions)), nowMs: NOW_MS }));
     expect((error as AppError).code).toBe('IngestNotOpen');

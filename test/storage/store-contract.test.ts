@@ -131,7 +131,7 @@ describeEachDialect('store contract: results', (getStore) => {
     const stale = await store.openIngest(run.id, 300);
     await store.appendIngestRows(stale, toRows([{ a: 2 }]));
     const fresh = await store.openIngest(run.id, 500);
-    expect(await store.discardIngestsOpenedBefore(400)).toBe(1);
+    expect(await store.discardStaleIngests({ heartbeatBeforeMs: 400, nowMs: 600 })).toBe(1);
     await store.appendIngestRows(fresh, toRows([{ a: 3 }]));
     await store.commitIngest(fresh, ['a']);
     await expectAppError(store.appendIngestRows(stale, toRows([{ a: 4 }])), 'IngestNotOpen', 409);
@@ -148,7 +148,7 @@ describeEachDialect('store contract: results', (getStore) => {
     await expectAppError(store.commitIngest(ingestId, ['a']), 'RunNotRunning', 409);
     expect(await readRun(store, run.id)).toEqual([]);
     expect(await store.getRunById(run.id)).toMatchObject({ status: 'aborted', totalResults: 0 });
-    expect(await store.discardIngestsOpenedBefore(Number.MAX_SAFE_INTEGER)).toBe(0);
+    expect(await store.discardStaleIngests({ heartbeatBeforeMs: Number.MAX_SAFE_INTEGER, nowMs: 1 })).toBe(0);
   });
 
   it('keeps the run columns in first-seen order across commits', async () => {
@@ -263,7 +263,7 @@ describeEachDialect('store contract: migrations and deletion', (getStore, getTem
     expect(await readRun(store, run.id)).toEqual([]);
     expect(await store.listDestinations(squid.id)).toEqual([]);
     expect(await store.getDelivery(deliveries[0]!.id)).toBeNull();
-    expect(await store.discardIngestsOpenedBefore(Number.MAX_SAFE_INTEGER)).toBe(0);
+    expect(await store.discardStaleIngests({ heartbeatBeforeMs: Number.MAX_SAFE_INTEGER, nowMs: 1 })).toBe(0);
     expect(await readRun(store, kept.id)).toEqual([{ k: 1 }]);
     expect(await store.deleteSquid(account.id, squid.id)).toBe(false);
     const left = (await readRawTables(getTemp(), ['results', 'ingests', 'run_columns', 'deliveries', 'delivery_attempts'])) as { data?: string }[];

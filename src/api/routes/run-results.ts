@@ -144,7 +144,7 @@ export function createRunResultRoutes(deps: AppDeps): FastifyPluginAsync {
       const { maxRowsPerRun } = config.limits;
       const parsed = readBatches(request, options, parseThread, config.maxBodyBytes);
       const batches = maxRowsPerRun === 0 ? parsed : capRunRows(parsed, run.totalResults, maxRowsPerRun);
-      const outcome = await ingestResults({ store, runId: run.id, batches, nowMs: clock() });
+      const outcome = await ingestResults({ store, runId: run.id, batches, nowMs: clock(), heartbeat: deps.ingestHeartbeat });
       deps.metrics?.recordIngest({ rows: outcome.accepted, bytes: outcome.bytes });
       return { accepted: outcome.accepted, total_results: outcome.run.totalResults, run: serializeRun(outcome.run, clock()) };
     }

@@ -92,6 +92,15 @@ export function classifyS3Error(error: unknown, context: S3ErrorContext): Delive
   return { ...classifyByStatusOrSocket(facts, context), statusCode: facts.statusCode };
 }
 
+/**
+ * Whether S3 says the multipart upload does not exist: already completed or aborted (by us, a
+ * lifecycle rule, or another cleaner), which is what aborting it wanted.
+ */
+export function isNoSuchUpload(error: unknown): boolean {
+  const facts = readFacts(error);
+  return facts.name === 'NoSuchUpload' || (facts.statusCode === 404 && facts.name === 'NotFound');
+}
+
 /** A failure of the body being uploaded (the export), not of S3; the object was not written. */
 export function classifyBodyError(error: unknown): DeliveryError {
   if (error instanceof AppError) {

@@ -8,6 +8,7 @@ import type { EgressPolicy } from '../../egress/egress-policy.js';
 import { DEFAULT_FORMAT_ID, getOutputFormat } from '../../export/formats/index.js';
 import { DeliveryFailure, FILE_EVENT, type DeliveryChannel } from '../channel.js';
 import { maskSecret } from '../mask-secret.js';
+import { abortLeftoverUploads, parseUploadRef, renderUploadRef } from './abort-uploads.js';
 import { classifyS3Error, EGRESS_HINT } from './classify.js';
 import { renderObjectKey } from './object-key.js';
 import { parseS3Fields } from './parse-s3-fields.js';
@@ -105,8 +106,27 @@ export function createS3Channel({ defaults, settings, egress }: S3ChannelOptions
         queueSize: settings.queueSize,
         requestTimeoutMs: settings.requestTimeoutMs,
         signal: ctx.signal,
+        recordMultipartUpload: (uploadId) =>
+          ctx.recordOpenWrite(renderUploadRef({ bucket: target.bucket, key: delivery.target!, uploadId, endpoint: target.endpoint })),
       });
       return { rows: exported.stats.rows, bytes: uploaded.bytes, etag: uploaded.etag };
+    },
+    async cleanUp(config, key, refs, ctx) {
+      const parsed = refs.map((text) => ({ text, ref: parseUploadRef(text) }));
+      for (const { text, ref } of parsed) if (ref === null) ctx.logger.warn({ event: 's3.open_write.unreadable', ref: text }, 's3.open_write.unreadable');
+      const uploads = parsed.flatMap(({ ref }) => (ref === null ? [] : [ref]));
+      const listKey = ctx.holdsJob ? key : null;
+      if (uploads.length === 0 && listKey === null) return [];
+      let target: S3Target;
+      try {
+        target = await resolveCheckedTarget(config);
+      } catch (error) {
+        // An endpoint the egress policy now refuses: nothing can be aborted there from here.
+        ctx.logger.warn({ event: 's3.open_write.endpoint_refused', err: error }, 's3.open_write.endpoint_refused');
+        return [];
+      }
+      const closed = await abortLeftoverUploads({ target, refs: uploads, listKey, requestTimeoutMs: settings.requestTimeoutMs, signal: ctx.signal, logger: ctx.logger });
+      return parsed.filter(({ ref }) => ref !== null && closed.has(ref.uploadId)).map(({ text }) => text);
     },
     classify: (error, config) =>
       classifyS3Error(error, {

@@ -5,7 +5,8 @@
 // waiting for a GC (lib-storage's Upload concatenated a fresh buffer per part). A body that lends
 // its chunks (LentChunks) and cuts them to the part size is sent without any copy: each chunk is
 // a part, released once S3 has stored it. On any failure the multipart upload is aborted, so
-// nothing partial is visible and no upload stays open.
+// nothing partial is visible and no upload stays open; the upload's id is recorded (when the
+// caller asks) from its creation until it is closed, so that one a crash leaves open is found.
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -15,7 +16,7 @@ import {
   type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { classifyBodyError, classifyS3Error, S3OperationError, type S3ErrorContext } from './classify.js';
+import { classifyBodyError, classifyS3Error, isNoSuchUpload, S3OperationError, type S3ErrorContext } from './classify.js';
 import { createS3Client } from './client.js';
 import type { S3Target } from './s3-target.js';
 import { watchBody, type UploadBody } from './upload-body.js';
@@ -36,6 +37,13 @@ export interface UploadObjectInput {
   requestTimeoutMs: number;
   /** Stops the upload: in-flight requests are cancelled and the multipart upload aborted. */
   signal?: AbortSignal;
+  /**
+   * Called with a new multipart upload's id before any part is sent, to record it durably where
+   * a later attempt finds it if this process dies (a failure here aborts the upload). The
+   * record's forget() is called once the upload is completed or aborted; an upload whose abort
+   * failed (an outage) stays recorded.
+   */
+  recordMultipartUpload?(uploadId: string): Promise<{ forget(): Promise<void> }>;
 }
 
 export interface UploadObjectResult {
@@ -92,16 +100,29 @@ async function sendParts(client: S3Client, input: UploadObjectInput, parts: Part
   const created = await client.send(new CreateMultipartUploadCommand({ ...params, ContentType: input.contentType, Metadata: input.metadata }));
   const uploadId = created.UploadId;
   if (uploadId === undefined) throw new Error('CreateMultipartUpload answered without an UploadId');
+  let record: { forget(): Promise<void> } | undefined;
   try {
+    record = await input.recordMultipartUpload?.(uploadId);
     const completed = await sendMultipartParts(client, { ...params, UploadId: uploadId }, first, parts, input.queueSize);
     const output = await client.send(new CompleteMultipartUploadCommand({ ...params, UploadId: uploadId, MultipartUpload: { Parts: completed } }));
+    await record?.forget();
     return output.ETag ?? '';
   } catch (error) {
     // In-flight parts have settled (sendMultipartParts waits for them), so none lands after this.
-    await client.send(new AbortMultipartUploadCommand({ ...params, UploadId: uploadId })).catch((abortError: unknown) => {
-      if (error instanceof Error && error.cause === undefined) error.cause = abortError;
-    });
+    // Left recorded when the abort failed: the job's next attempt, or the sweep, aborts it.
+    if (await abortUpload(client, { ...params, UploadId: uploadId }, error)) await record?.forget();
     throw error;
+  }
+}
+
+/** true when the upload is gone; an abort's own failure becomes the upload error's cause. */
+async function abortUpload(client: S3Client, params: PartParams, error: unknown): Promise<boolean> {
+  try {
+    await client.send(new AbortMultipartUploadCommand(params));
+    return true;
+  } catch (abortError) {
+    if (error instanceof Error && error.cause === undefined) error.cause = abortError;
+    return isNoSuchUpload(abortError);
   }
 }
 

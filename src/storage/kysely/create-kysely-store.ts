@@ -7,6 +7,7 @@ import { createAccountSquidMethods } from './account-squid-queries.js';
 import { createApiTokenMethods } from './api-token-queries.js';
 import { createDeliveryMethods } from './delivery-queries.js';
 import type { DialectOps } from './dialect-ops.js';
+import { createOpenWriteMethods } from './open-write-queries.js';
 import { createResultExportMethods } from './result-export-query.js';
 import { createResultMethods } from './result-queries.js';
 import { createCompletionMethods } from './run-completion.js';
@@ -45,5 +46,6 @@ export function createKyselyStore(ops: DialectOps, secretBox: SecretBox): Store 
     ...createResultExportMethods(ctx),
     ...createCompletionMethods(ctx),
     ...createDeliveryMethods(ctx),
+    ...createOpenWriteMethods(ctx),
   };
 }

@@ -71,7 +71,7 @@ export interface IngestsTable {
   seq: Generated<number>;
   id: string;
   run_id: string;
-  /** open | committed */
+  /** open | committed | discarding (the sweeper took it: no append or commit succeeds, rows going) */
   status: string;
   /** The lowest and highest result seq appended: commit and discard scan only that range. */
   first_result_seq: number | null;
@@ -79,6 +79,8 @@ export interface IngestsTable {
   /** How many rows were appended (the run's total grows by this at commit). */
   row_count: Generated<number>;
   created_at: number;
+  /** Last sign of life of the request that owns it (migration 0005); the sweeper reads it. */
+  heartbeat_at: number;
 }
 
 export interface ResultsTable {
@@ -154,6 +156,16 @@ export interface DeliveryAttemptsTable {
   body_excerpt: string | null;
 }
 
+/** What an attempt opened at its destination and has not closed (migration 0005). */
+export interface DeliveryOpenWritesTable {
+  id: string;
+  delivery_id: string;
+  attempt: number;
+  /** The channel's own JSON (S3: bucket, key, endpoint, upload id); never a secret. */
+  ref: string;
+  created_at: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   api_tokens: ApiTokensTable;
@@ -166,4 +178,5 @@ export interface Database {
   run_columns: RunColumnsTable;
   deliveries: DeliveriesTable;
   delivery_attempts: DeliveryAttemptsTable;
+  delivery_open_writes: DeliveryOpenWritesTable;
 }

@@ -5,33 +5,20 @@ import type { Kysely, Selectable } from 'kysely';
 import { AppError } from '../../domain/app-error.js';
 import type { ResultRow } from '../../domain/types.js';
 import type { Store } from '../store.js';
-import type { Database, IngestsTable, ResultsTable } from './database.js';
+import type { Database, ResultsTable } from './database.js';
+import { createIngestDiscarder } from './ingest-discard.js';
 import { isVisible, recordIngestHashes } from './result-visibility.js';
 import { toRun } from './row-mappers.js';
 import { newHexId, type StoreContext } from './store-context.js';
 
 type ResultMethods = Pick<
   Store,
-  | 'openIngest' | 'appendIngestRows' | 'commitIngest' | 'discardIngest' | 'discardIngestsOpenedBefore'
+  | 'openIngest' | 'touchIngests' | 'appendIngestRows' | 'commitIngest' | 'discardIngest' | 'discardStaleIngests'
   | 'listResults' | 'getRunColumns'
 >;
 
-type Ingest = Selectable<IngestsTable>;
-
 function ingestNotOpen(ingestId: string): AppError {
   return new AppError('IngestNotOpen', `Ingest ${ingestId} is not open (already committed or discarded)`, { status: 409 });
-}
-
-async function deleteIngest(trx: Kysely<Database>, ingest: Ingest): Promise<void> {
-  if (ingest.first_result_seq !== null && ingest.last_result_seq !== null) {
-    await trx
-      .deleteFrom('results')
-      .where('seq', '>=', ingest.first_result_seq)
-      .where('seq', '<=', ingest.last_result_seq)
-      .where('ingest_seq', '=', ingest.seq)
-      .execute();
-  }
-  await trx.deleteFrom('ingests').where('seq', '=', ingest.seq).execute();
 }
 
 async function mergeRunColumns(trx: Kysely<Database>, runId: string, columns: string[]): Promise<void> {
@@ -55,22 +42,27 @@ function toResultRow(row: Pick<Selectable<ResultsTable>, 'seq' | 'scraping_time'
   return { seq: Number(row.seq), runId, squidId, scrapingTimeMs: Number(row.scraping_time), data: row.data };
 }
 
-export function createResultMethods({ ops, db }: StoreContext): ResultMethods {
+export function createResultMethods(ctx: StoreContext): ResultMethods {
+  const { ops, db } = ctx;
   const findIngest = (trx: Kysely<Database>, ingestId: string) =>
     trx.selectFrom('ingests').selectAll().where('id', '=', ingestId);
-
-  const discardIngest = (ingestId: string): Promise<void> =>
-    ops.transaction(async (trx) => {
-      // Locked: an append of this ingest still in flight finishes first, and its rows go too.
-      const ingest = await findIngest(trx, ingestId).where('status', '=', 'open').$if(ops.rowLocks, (qb) => qb.forUpdate()).executeTakeFirst();
-      if (ingest !== undefined) await deleteIngest(trx, ingest);
-    });
+  const discarder = createIngestDiscarder(ctx);
 
   return {
     async openIngest(runId, nowMs) {
       const id = newHexId();
-      await db.insertInto('ingests').values({ id, run_id: runId, status: 'open', created_at: nowMs }).execute();
+      await db.insertInto('ingests').values({ id, run_id: runId, status: 'open', created_at: nowMs, heartbeat_at: nowMs }).execute();
       return id;
+    },
+    async touchIngests(ingestIds, nowMs) {
+      if (ingestIds.length === 0) return 0;
+      const touched = await db
+        .updateTable('ingests')
+        .set({ heartbeat_at: nowMs })
+        .where('id', 'in', ingestIds)
+        .where('status', '=', 'open')
+        .executeTakeFirst();
+      return Number(touched.numUpdatedRows);
     },
     async appendIngestRows(ingestId, rows) {
       if (rows.length === 0) return;
@@ -113,7 +105,8 @@ export function createResultMethods({ ops, db }: StoreContext): ResultMethods {
           .$if(ops.rowLocks, (qb) => qb.forUpdate())
           .executeTakeFirstOrThrow();
         if (run.status !== 'running') {
-          await deleteIngest(trx, ingest);
+          // Its rows go after this transaction, in batches (discarder.deleteDiscarding).
+          await trx.updateTable('ingests').set({ status: 'discarding' }).where('seq', '=', ingest.seq).execute();
           return { committed: false, run } as const;
         }
         const uniqueRows =
@@ -139,18 +132,15 @@ export function createResultMethods({ ops, db }: StoreContext): ResultMethods {
         return { committed: true, run: updated } as const;
       });
       if (!outcome.committed) {
+        await discarder.deleteDiscarding(ingestId);
         throw new AppError('RunNotRunning', `Run ${outcome.run.id} is ${outcome.run.status} and accepts no more results`, {
           status: 409,
         });
       }
       return toRun(outcome.run);
     },
-    discardIngest,
-    async discardIngestsOpenedBefore(nowMs) {
-      const stale = await db.selectFrom('ingests').select('id').where('status', '=', 'open').where('created_at', '<', nowMs).execute();
-      for (const { id } of stale) await discardIngest(id);
-      return stale.length;
-    },
+    discardIngest: (ingestId) => discarder.discardOpen(ingestId),
+    discardStaleIngests: (input) => discarder.discardStale(input),
 
     async listResults(accountId, filter, page) {
       const byRun = filter.runId !== undefined;
