@@ -2,7 +2,7 @@
 // channel deliver under an AttemptContext. Whatever the channel throws is read by the channel's
 // own classify; the engine only decides, from the classified error, to retry or give up.
 import type { Logger } from 'pino';
-import { DeliveryFailure, type DeliveryReceipt, type ExportRequest } from '../channels/channel.js';
+import { DeliveryFailure, FILE_EVENT, type DeliveredFile, type DeliveryReceipt, type ExportRequest } from '../channels/channel.js';
 import type { ChannelRegistry } from '../channels/registry.js';
 import type { Clock } from '../domain/clock.js';
 import type { Delivery } from '../domain/types.js';
@@ -51,6 +51,7 @@ export async function deliverJob(input: DeliverJobInput): Promise<DeliveryReceip
     clock: input.clock,
     logger: input.logger,
     openExport: (request: ExportRequest) => openExport(store, run, squid, { ...request, format: DEFAULT_FORMAT_ID, nativeEncoders: input.nativeEncoders }),
+    listDeliveredFiles: () => listDeliveredFiles(store, input.channels, delivery),
   };
   try {
     return await channel.deliver({ delivery, run, squid }, ctx);
@@ -58,4 +59,18 @@ export async function deliverJob(input: DeliverJobInput): Promise<DeliveryReceip
     if (thrown instanceof DeliveryFailure) throw thrown;
     throw new DeliveryFailure(channel.classify(thrown, delivery.config), { cause: thrown });
   }
+}
+
+/**
+ * The succeeded `file` jobs of the job's round, each described by its own channel (the engine
+ * knows no channel): the target of the attempt that succeeded, which is the job's planned one.
+ */
+async function listDeliveredFiles(store: Store, channels: ChannelRegistry, delivery: Delivery): Promise<DeliveredFile[]> {
+  const jobs = await store.listRunDeliveries(delivery.accountId, delivery.runId);
+  return jobs.flatMap((job) => {
+    if (job.event !== FILE_EVENT || job.round !== delivery.round || job.status !== 'succeeded') return [];
+    const target = job.attemptList.find((attempt) => attempt.outcome === 'succeeded')?.target ?? job.target;
+    const channel = channels.find(job.kind);
+    return [{ kind: job.kind, location: channel?.describeLocation(job.config, target) ?? {} }];
+  });
 }
