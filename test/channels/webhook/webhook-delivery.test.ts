@@ -9,7 +9,9 @@ import { TEST_BUCKET } from '../../helpers/s3rver.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../helpers/webhook-receiver.js';
 
 const ALL_EVENTS = { 'run.running': true, 'run.paused': true, 'run.done': true, 'run.error': true };
-const TIMEOUT_MS = 300;
+// Short, for the hang case; long enough for a receiver that reads the run before answering on
+// a loaded machine (at 300 ms, run.running timed out with the load average at 14 on 2 cores).
+const TIMEOUT_MS = 1000;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
