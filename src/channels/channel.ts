@@ -42,6 +42,13 @@ export interface ExportRequest {
   chunksHeld: number;
 }
 
+/** A file job of the run that landed, as its channel describes where (run.done's `files`). */
+export interface DeliveredFile {
+  kind: string;
+  /** The channel's `describeLocation` of the succeeded attempt's target (S3: bucket, key). */
+  location: Record<string, unknown>;
+}
+
 /** What one attempt gets from the engine: it is aborted when the lease is lost or at shutdown. */
 export interface AttemptContext {
   signal: AbortSignal;
@@ -55,6 +62,11 @@ export interface AttemptContext {
    * Throws when the attempt no longer holds its job. Channels that open nothing never call it.
    */
   recordOpenWrite(ref: string): Promise<OpenWriteRecord>;
+  /**
+   * The succeeded `file` jobs of this job's round, oldest first, each described by its own
+   * channel: where the run's export landed. Read from the store when called (run.done asks).
+   */
+  listDeliveredFiles(): Promise<DeliveredFile[]>;
 }
 
 /** A recorded open write of the current attempt. */
@@ -152,6 +164,11 @@ export interface DeliveryChannel<C = unknown> {
   /** What the delivery history shows of a job's target (S3: bucket, key), and its schema. */
   renderJobTarget(config: C, target: string | null): Record<string, unknown>;
   renderAttemptTarget(target: string | null): Record<string, unknown>;
+  /**
+   * Where a delivered file is, for other channels to tell (a run.done webhook's `files`): plain
+   * JSON a receiver can act on (S3: bucket, key), never secrets.
+   */
+  describeLocation(config: C, target: string | null): Record<string, unknown>;
   readonly historySchema: { job: SchemaProperties; attempt: SchemaProperties };
 }
 

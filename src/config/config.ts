@@ -50,8 +50,10 @@ export interface Config {
     backoffBaseMs: number;
     backoffMaxMs: number;
     leaseMs: number;
-    /** Deliveries one worker process runs at once. */
+    /** File deliveries (`file` jobs: an export written) one worker process runs at once. */
     concurrency: number;
+    /** Event jobs (every event but `file`) in flight at once, apart from `concurrency`. */
+    eventConcurrency: number;
     /** Safety-net poll; workers are woken at once when a run completes. */
     pollIntervalMs: number;
   };
@@ -154,7 +156,8 @@ export const SETTINGS = {
   SQUIDSHIP_DELIVERY_BACKOFF_BASE_MS: createMsSetting(1, 3_600_000, 2000, 'First retry delay (doubles each attempt, full jitter).'),
   SQUIDSHIP_DELIVERY_BACKOFF_MAX_MS: createMsSetting(1, 86_400_000, 300_000, 'Longest retry delay; at least `SQUIDSHIP_DELIVERY_BACKOFF_BASE_MS`.'),
   SQUIDSHIP_DELIVERY_LEASE_MS: createMsSetting(1000, 3_600_000, 60_000, 'How long a worker holds a delivery without renewing it: a dead worker\'s deliveries wait this long before another worker takes them.'),
-  SQUIDSHIP_DELIVERY_CONCURRENCY: { kind: 'int', default: 2, min: 1, max: 64, hint: 'deliveries at once', description: 'Deliveries one worker process runs at once.' },
+  SQUIDSHIP_DELIVERY_CONCURRENCY: { kind: 'int', default: 2, min: 1, max: 64, hint: 'deliveries at once', description: 'File deliveries (an export written to S3...) one worker process runs at once.' },
+  SQUIDSHIP_DELIVERY_EVENT_CONCURRENCY: { kind: 'int', default: 16, min: 1, max: 256, hint: 'events at once', description: 'Events (webhooks: `run.running`, `run.done`...) one worker process sends at once, beside its file deliveries: each is one small request that mostly waits on its endpoint.' },
   SQUIDSHIP_DELIVERY_POLL_INTERVAL_MS: createMsSetting(10, 3_600_000, 30_000, 'Safety-net poll; workers are woken at once when a run completes.'),
   SQUIDSHIP_SHUTDOWN_TIMEOUT_MS: createMsSetting(0, 3_600_000, 30_000, 'How long shutdown waits for in-flight uploads before aborting them; keep it below your orchestrator\'s kill grace period.'),
   SQUIDSHIP_CLEANUP_INTERVAL_MS: createMsSetting(100, 3_600_000, 60_000, 'How often each process sweeps up what dead processes left: the rows of pushes whose heartbeat stopped (`SQUIDSHIP_INGEST_STALE_MS`), and multipart uploads of delivery attempts that failed or died and that no later attempt closed.'),
@@ -223,6 +226,7 @@ export function loadConfig(env: Env, cwd: string): Config {
       backoffMaxMs: read.int('SQUIDSHIP_DELIVERY_BACKOFF_MAX_MS'),
       leaseMs: read.int('SQUIDSHIP_DELIVERY_LEASE_MS'),
       concurrency: read.int('SQUIDSHIP_DELIVERY_CONCURRENCY'),
+      eventConcurrency: read.int('SQUIDSHIP_DELIVERY_EVENT_CONCURRENCY'),
       pollIntervalMs: read.int('SQUIDSHIP_DELIVERY_POLL_INTERVAL_MS'),
     },
     shutdownTimeoutMs: read.int('SQUIDSHIP_SHUTDOWN_TIMEOUT_MS'),

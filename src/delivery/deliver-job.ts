@@ -3,7 +3,7 @@
 // own classify, but for the export's own failures (its AppErrors), which the engine names; the
 // engine then only decides, from the classified error, to retry or give up.
 import type { Logger } from 'pino';
-import { DeliveryFailure, type DeliveryChannel, type DeliveryReceipt, type ExportRequest } from '../channels/channel.js';
+import { DeliveryFailure, FILE_EVENT, type DeliveredFile, type DeliveryChannel, type DeliveryReceipt, type ExportRequest } from '../channels/channel.js';
 import type { ChannelRegistry } from '../channels/registry.js';
 import { AppError } from '../domain/app-error.js';
 import type { Clock } from '../domain/clock.js';
@@ -46,6 +46,7 @@ export async function deliverJob(input: DeliverJobInput): Promise<DeliveryReceip
       noteFailure(openExport(store, run, squid, { ...request, format: DEFAULT_FORMAT_ID, nativeEncoders: input.nativeEncoders }), exportFailure),
     recordOpenWrite:
       input.workerId === null ? unrecorded : createOpenWriteRecorder({ store, delivery, workerId: input.workerId, clock: input.clock, logger: input.logger }),
+    listDeliveredFiles: () => listDeliveredFiles(store, input.channels, delivery),
   };
   let failure: DeliveryFailure;
   try {
@@ -106,3 +107,17 @@ function runDeleted(runId: string, cause?: DeliveryFailure): DeliveryFailure {
 }
 
 const unrecorded = async () => ({ forget: async () => undefined });
+
+/**
+ * The succeeded `file` jobs of the job's round, each described by its own channel (the engine
+ * knows no channel): the target of the attempt that succeeded, which is the job's planned one.
+ */
+async function listDeliveredFiles(store: Store, channels: ChannelRegistry, delivery: Delivery): Promise<DeliveredFile[]> {
+  const jobs = await store.listRunDeliveries(delivery.accountId, delivery.runId);
+  return jobs.flatMap((job) => {
+    if (job.event !== FILE_EVENT || job.round !== delivery.round || job.status !== 'succeeded') return [];
+    const target = job.attemptList.find((attempt) => attempt.outcome === 'succeeded')?.target ?? job.target;
+    const channel = channels.find(job.kind);
+    return [{ kind: job.kind, location: channel?.describeLocation(job.config, target) ?? {} }];
+  });
+}

@@ -1,7 +1,12 @@
-// The delivery worker: claim due deliveries (up to config.delivery.concurrency at once), run
-// each attempt under a lease, sleep until the next one is due. It is woken at once when a run
-// completes (store.subscribeDeliveryWakeups); the poll interval is only a safety net.
+// The delivery worker: claim due deliveries (up to config.delivery.concurrency `file` jobs and
+// eventConcurrency event jobs at once), run each attempt under a lease, sleep until the next one
+// is due. It is woken at once when a run completes (store.subscribeDeliveryWakeups); the poll
+// interval is only a safety net. Events have slots of their own: each is one small request that
+// mostly waits on its endpoint, and behind two slots sized for exports, events of many runs queued
+// for the slowest endpoint's round trips (bench:webhooks: 170 of 194 ms at p50 were the queue).
+import { FILE_EVENT } from '../channels/channel.js';
 import type { Delivery } from '../domain/types.js';
+import type { DeliveryClass } from '../storage/store.js';
 import { interruptAttempt, runAttempt, type AttemptControl, type AttemptDeps } from './run-attempt.js';
 
 /** A worker needs exactly what each of its attempts needs. */
@@ -21,6 +26,11 @@ export interface DeliveryWorker {
 
 interface InFlight extends AttemptControl {
   done: Promise<void>;
+  jobClass: DeliveryClass;
+}
+
+function classOf(delivery: Delivery): DeliveryClass {
+  return delivery.event === FILE_EVENT ? 'file' : 'event';
 }
 
 /** First retry delay when something is due but nothing could be claimed (a race or skew). */
@@ -40,6 +50,16 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   let pumpAgain = false;
   let emptyDueWakes = 0;
   let claimFailing = false;
+
+  const limits: Record<DeliveryClass, number> = { file: config.delivery.concurrency, event: config.delivery.eventConcurrency };
+  const running: Record<DeliveryClass, number> = { file: 0, event: 0 };
+  /** The class a claim may take now: undefined for either, null when the worker is full. */
+  const claimable = (): DeliveryClass | undefined | null => {
+    const file = running.file < limits.file;
+    const event = running.event < limits.event;
+    if (file && event) return undefined;
+    return file ? 'file' : event ? 'event' : null;
+  };
 
   const clearTimer = (): void => {
     if (timer !== null) clearTimeout(timer);
@@ -74,19 +94,20 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     for (;;) {
       pumpAgain = false;
       if (!(await claimWhileRoom())) return sleep(config.delivery.pollIntervalMs);
-      if (state !== 'running' || inFlight.size >= config.delivery.concurrency) return; // a finishing attempt wakes us
-      const delayMs = await computeSleepMs();
+      const only = claimable();
+      if (state !== 'running' || only === null) return; // a finishing attempt wakes us
+      const delayMs = await computeSleepMs(only);
       if (state !== 'running') return;
       if (!pumpAgain) return sleep(delayMs);
     }
   }
 
-  /** Claims until the worker is full or nothing is due; false when the store failed. */
+  /** Claims until the worker is full or nothing it has room for is due; false when the store failed. */
   async function claimWhileRoom(): Promise<boolean> {
-    while (state === 'running' && inFlight.size < config.delivery.concurrency) {
+    for (let only = claimable(); state === 'running' && only !== null; only = claimable()) {
       let delivery: Delivery | null;
       try {
-        delivery = await store.claimDueDelivery(workerId, clock(), config.delivery.leaseMs);
+        delivery = await store.claimDueDelivery(workerId, clock(), config.delivery.leaseMs, only);
         claimFailing = false;
       } catch (thrown) {
         claimFailing = true;
@@ -105,11 +126,12 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     return true;
   }
 
-  async function computeSleepMs(): Promise<number> {
+  /** Until the next job of a class with room is due (a full class's finishing attempt wakes us). */
+  async function computeSleepMs(only: DeliveryClass | undefined): Promise<number> {
     const pollMs = config.delivery.pollIntervalMs;
     let dueAtMs: number | null;
     try {
-      dueAtMs = await store.nextDeliveryDueAtMs();
+      dueAtMs = await store.nextDeliveryDueAtMs(only);
     } catch (thrown) {
       logger.error({ err: thrown }, 'delivery.claim.failed');
       return pollMs;
@@ -126,7 +148,8 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   }
 
   function launch(delivery: Delivery): void {
-    const entry: InFlight = { controller: new AbortController(), reason: null, done: Promise.resolve() };
+    const entry: InFlight = { controller: new AbortController(), reason: null, done: Promise.resolve(), jobClass: classOf(delivery) };
+    running[entry.jobClass] += 1;
     entry.done = runAttempt(attemptDeps, delivery, entry)
       .catch((thrown: unknown) => {
         // The outcome could not be recorded; the lease will expire and the delivery be retried.
@@ -134,6 +157,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       })
       .finally(() => {
         inFlight.delete(delivery.id);
+        running[entry.jobClass] -= 1;
         wake();
       });
     inFlight.set(delivery.id, entry);
@@ -162,7 +186,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       state = 'running';
       startPromise = (async () => {
         unsubscribe = await store.subscribeDeliveryWakeups(wake);
-        logger.info({ concurrency: config.delivery.concurrency }, 'delivery.worker.started');
+        logger.info({ concurrency: limits.file, eventConcurrency: limits.event }, 'delivery.worker.started');
         wake();
       })();
       return startPromise;

@@ -52,6 +52,13 @@ export interface SquidPatch {
   concurrency?: number;
 }
 
+/**
+ * Which jobs a claim may take: `file` jobs (an export file written somewhere: heavy, few at once)
+ * or `event` jobs (every other event: a small request, mostly waiting on its endpoint).
+ * Omitted: either.
+ */
+export type DeliveryClass = 'file' | 'event';
+
 /** A delivery job the caller plans inside startRun / completeRun / enqueueRedelivery's transaction. */
 export interface NewDelivery {
   kind: DestinationKind;
@@ -296,7 +303,7 @@ export interface Store {
    * `workerId` until nowMs + leaseMs; increments attempts and records a started attempt.
    * An attempt left open by an expired lease is closed as `lease_expired`.
    */
-  claimDueDelivery(workerId: string, nowMs: number, leaseMs: number): Promise<Delivery | null>;
+  claimDueDelivery(workerId: string, nowMs: number, leaseMs: number, only?: DeliveryClass): Promise<Delivery | null>;
   /** Extends the lease; false when the lease was lost. */
   renewLease(deliveryId: HexId, workerId: string, lockedUntilMs: number): Promise<boolean>;
   /**
@@ -309,8 +316,8 @@ export interface Store {
   finishAttempt(deliveryId: HexId, workerId: string, result: AttemptResult, planEnd?: PlanDeliveries): Promise<boolean>;
   /** Gives a lease back without counting a failure (shutdown): the delivery is due again now. */
   releaseLease(deliveryId: HexId, workerId: string, nowMs: number): Promise<boolean>;
-  /** Earliest nextAttemptAtMs / lease expiry among unfinished deliveries, or null. */
-  nextDeliveryDueAtMs(): Promise<number | null>;
+  /** Earliest nextAttemptAtMs / lease expiry among unfinished deliveries (of `only`'s class), or null. */
+  nextDeliveryDueAtMs(only?: DeliveryClass): Promise<number | null>;
   /** The queue for metrics: unfinished deliveries by status, and the earliest next attempt of a pending one. */
   describeDeliveryQueue(): Promise<DeliveryQueueSummary>;
   getDelivery(deliveryId: HexId): Promise<DeliveryWithAttempts | null>;

@@ -3,7 +3,9 @@
 // documented keys, or Lobstr's error body). docs/lobstr-clients.md lists the same calls.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_CRAWLER } from '../../src/domain/crawlers.js';
+import { sendRawRequest } from '../helpers/send-raw-request.js';
 import { startTestServer, type TestResponse, type TestServer } from '../helpers/test-server.js';
+import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 
 /** What a call must answer: a 2xx with these keys, a 4xx of this error type, or either (another area's channel). */
 type Expected = { keys: string[]; status?: number } | { error: string } | { answered: true };
@@ -50,7 +52,7 @@ const SDK_CALLS: SdkCall[] = [
   {
     sdk: 'delivery.webhook()', method: 'POST', path: '/delivery?squid={squid}',
     json: { webhook_fields: { url: 'http://127.0.0.1:1/hook', is_active: false, retry: false, events: { 'run.running': false, 'run.paused': false, 'run.done': true, 'run.error': false } } },
-    expected: { answered: true },
+    expected: { keys: ['webhook_fields'], status: 201 },
   },
   {
     sdk: 'delivery.sftp()', method: 'POST', path: '/delivery?squid={squid}',
@@ -60,7 +62,7 @@ const SDK_CALLS: SdkCall[] = [
   { sdk: 'delivery.test_s3()', method: 'POST', path: '/delivery/test-s3', json: { bucket: 'my-bucket', endpoint: 'http://127.0.0.1:1' }, expected: { keys: ['success', 'status_code'] } },
   { sdk: 'delivery.test_email()', method: 'POST', path: '/delivery/test-email', json: { email: 'a@example.com' }, expected: { answered: true } },
   { sdk: 'delivery.test_google_sheet()', method: 'POST', path: '/delivery/test-googlesheet', json: { url: 'https://docs.google.com/x' }, expected: { answered: true } },
-  { sdk: 'delivery.test_webhook()', method: 'POST', path: '/delivery/test-webhook', json: { url: 'http://127.0.0.1:1/hook' }, expected: { answered: true } },
+  { sdk: 'delivery.test_webhook()', method: 'POST', path: '/delivery/test-webhook', json: { url: 'http://127.0.0.1:1/hook' }, expected: { keys: ['success', 'status_code'] } },
   {
     sdk: 'delivery.test_sftp()', method: 'POST', path: '/delivery/test-sftp',
     json: { host: '127.0.0.1', port: 1, username: 'u', password: 'p', directory: '/up' }, expected: { answered: true },
@@ -162,4 +164,76 @@ describe('Lobstr SDK calls against Squidship', () => {
     );
     expect((await server.request('GET', '/v1/tasks', undefined, { authorization: '' })).status).toBe(401);
   });
+});
+
+/**
+ * delivery.webhook() and delivery.test_webhook() of lobstrio-sdk 0.2.1 (src/lobstrio/client.py),
+ * as httpx puts them on the wire: its default headers, then the client's `authorization`, then
+ * the body's. httpx 0.28 encodes `json=` compactly; before 0.28 (the SDK takes httpx>=0.24) with
+ * json.dumps' default `", "` and `": "` separators. Both are sent.
+ */
+describe('Lobstr SDK webhook calls, byte for byte', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  // webhook(squid, url=...) with the SDK's defaults (is_active, retry, on_done, on_error true), and test_webhook(url=...).
+  const ENCODINGS = [
+    {
+      httpx: '0.28.1',
+      configure: (url: string) => `{"webhook_fields":{"url":"${url}","is_active":true,"retry":true,"events":{"run.running":false,"run.paused":false,"run.done":true,"run.error":true}}}`,
+      test: (url: string) => `{"url":"${url}"}`,
+    },
+    {
+      httpx: '0.27.2',
+      configure: (url: string) => `{"webhook_fields": {"url": "${url}", "is_active": true, "retry": true, "events": {"run.running": false, "run.paused": false, "run.done": true, "run.error": true}}}`,
+      test: (url: string) => `{"url": "${url}"}`,
+    },
+  ];
+
+  function sdkPost(path: string, body: string, httpx: string) {
+    return sendRawRequest(server.url, [
+      `POST ${path} HTTP/1.1`,
+      `Host: ${new URL(server.url).host}`,
+      'Accept: */*',
+      'Accept-Encoding: gzip, deflate',
+      'Connection: keep-alive',
+      `User-Agent: python-httpx/${httpx}`,
+      `authorization: Token ${server.token}`,
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      'Content-Type: application/json',
+    ], body);
+  }
+
+  for (const { httpx, ...encodings } of ENCODINGS) {
+    it(`configures a webhook and tests it as the SDK does with httpx ${httpx}`, async () => {
+      const receiver = await startWebhookReceiver();
+      try {
+        const squid = (await server.request('POST', '/v1/squids', { name: `sdk webhook ${httpx}` })).body.id as string;
+        const [configure, test] = [encodings.configure(receiver.url), encodings.test(receiver.url)];
+        const configured = await sdkPost(`/v1/delivery?squid=${squid}`, configure, httpx);
+        expect(configured.status, configured.body).toBe(201);
+        expect(configured.headers['content-type']).toMatch(/^application\/json/);
+        // What WebhookDelivery.from_api reads: webhook_fields' url, is_active, retry and events.
+        const fields = JSON.parse(configured.body).webhook_fields;
+        expect(fields).toEqual({
+          url: receiver.url, is_active: true, retry: true,
+          events: { 'run.running': false, 'run.paused': false, 'run.done': true, 'run.error': true },
+          signing_secret: expect.stringMatching(/^whsec_/),
+        });
+        expect((await server.request('GET', `/v1/squids/${squid}`)).body.webhook_fields).toMatchObject({ url: receiver.url, is_active: true });
+
+        const tested = await sdkPost('/v1/delivery/test-webhook', test, httpx);
+        expect(tested.status, tested.body).toBe(200);
+        expect(JSON.parse(tested.body)).toMatchObject({ success: true, status_code: 200 });
+        expect(receiver.received.map((received) => JSON.parse(received.body).event)).toEqual(['test']);
+      } finally {
+        await receiver.close();
+      }
+    });
+  }
 });

@@ -86,6 +86,7 @@ export function createFileChannel(options: { root: string }): DeliveryChannel<Fi
     describeForLog: (config, target) => ({ folder: config.folder, file: target }),
     renderJobTarget: (config, target) => ({ folder: config.folder, file: target }),
     renderAttemptTarget: (target) => ({ file: target }),
+    describeLocation: (config, target) => ({ folder: config.folder, file: target }),
     historySchema: { job: { folder: { type: 'string' }, file: { type: ['string', 'null'] } }, attempt: { file: { type: ['string', 'null'] } } },
   };
 }

@@ -10,6 +10,7 @@ import type { ChannelRegistry } from '../../src/channels/registry.js';
 import { loadConfig, type Config } from '../../src/config/config.js';
 import { systemClock, type Clock } from '../../src/domain/clock.js';
 import type { S3Defaults } from '../../src/channels/s3/s3-defaults.js';
+import { renderRunDownloadUrl } from '../../src/delivery/download-signature.js';
 import { createDeliveryWorker, type DeliveryWorker } from '../../src/delivery/worker.js';
 import { listObjectKeys, listOpenMultipartUploads, readObject, type StoredObject } from '../../src/channels/s3/list-objects.js';
 import type { Store } from '../../src/storage/store.js';
@@ -106,6 +107,9 @@ export async function startDeliveryFixture(options: DeliveryFixtureOptions = {})
     },
   }));
   const workers: DeliveryWorker[] = [];
+  // As main.ts gives its workers: links the server answers (its key, its real port).
+  const renderDownloadUrl = (runId: string, nowMs: number): string =>
+    renderRunDownloadUrl(server.deps.publicUrl, server.deps.urlSigningKey, runId, Math.floor(nowMs / 1000) + config.downloadUrlTtlSeconds);
   const directTarget = s3TargetFor(s3.endpoint);
 
   async function expectStatus(response: TestResponse, status: number, what: string): Promise<TestResponse> {
@@ -126,7 +130,7 @@ export async function startDeliveryFixture(options: DeliveryFixtureOptions = {})
         store: server.store,
         clock: workerOptions.clock ?? systemClock,
         config: workerOptions.config ?? config,
-        channels: workerOptions.channels ?? createTestChannels(workerOptions.config ?? config, workerOptions.s3Defaults ?? s3Defaults, options.extraChannels),
+        channels: workerOptions.channels ?? createTestChannels(workerOptions.config ?? config, workerOptions.s3Defaults ?? s3Defaults, options.extraChannels, { renderDownloadUrl }),
         workerId: workerOptions.workerId ?? `test-worker-${workers.length + 1}`,
         logger,
       });

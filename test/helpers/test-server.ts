@@ -11,7 +11,7 @@ import { readTestEnv } from './test-env.js';
 import { systemClock, type Clock } from '../../src/domain/clock.js';
 import type { DeliveryChannel } from '../../src/channels/channel.js';
 import { createChannelRegistry, type ChannelRegistry } from '../../src/channels/registry.js';
-import { createWebhookChannel } from '../../src/channels/webhook/webhook-channel.js';
+import { createWebhookChannel, type WebhookChannelOptions } from '../../src/channels/webhook/webhook-channel.js';
 import { createEgressPolicy, renderOrigin } from '../../src/egress/egress-policy.js';
 import { createS3Channel } from '../../src/channels/s3/s3-channel.js';
 import type { S3Defaults } from '../../src/channels/s3/s3-defaults.js';
@@ -59,7 +59,12 @@ export interface TestServer {
 }
 
 /** The channels main.ts registers (S3 with `config.s3`, webhook), then `extra`. */
-export function createTestChannels(config: Config, s3Defaults?: S3Defaults, extra: readonly DeliveryChannel[] = []): ChannelRegistry {
+export function createTestChannels(
+  config: Config,
+  s3Defaults?: S3Defaults,
+  extra: readonly DeliveryChannel[] = [],
+  webhookOptions: Pick<WebhookChannelOptions, 'renderDownloadUrl'> = {},
+): ChannelRegistry {
   const defaults = s3Defaults ?? { endpoint: config.s3.endpoint, region: config.s3.region, forcePathStyle: config.s3.forcePathStyle };
   // Tests reach their endpoints on loopback: the allow list is set unless a test sets its own.
   const allow = config.egressAllow.length > 0 ? config.egressAllow : ['127.0.0.0/8', '::1/128'];
@@ -68,7 +73,7 @@ export function createTestChannels(config: Config, s3Defaults?: S3Defaults, extr
     implicitOrigins: defaults.endpoint === null ? [] : [renderOrigin(defaults.endpoint)],
     resolveHost: resolveHostHermetically,
   });
-  const webhook = createWebhookChannel({ egress, timeoutMs: config.webhook.timeoutMs });
+  const webhook = createWebhookChannel({ egress, timeoutMs: config.webhook.timeoutMs, ...webhookOptions });
   return createChannelRegistry([createS3Channel({ defaults, settings: config.s3, egress }), webhook, ...extra]);
 }
 

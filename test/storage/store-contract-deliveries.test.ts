@@ -234,4 +234,38 @@ describeEachDialect('store contract: run completion and deliveries', (getStore, 
     const { run: ended, deliveries } = await store.completeRun({ accountId: account.id, runId: run.id, reason: 'tasks_done', nowMs: 500, exportFileName: 'f' }, () => []);
     expect([ended.status, deliveries]).toEqual(['done', []]);
   });
+
+  it('claims by class (file or event), and an event only after the earlier events of its run and destination', async () => {
+    const store = getStore();
+    const { account, squid } = await createAccountWithSquid(store);
+    await store.putDestination(squid.id, 's3', true, s3Config(), 50);
+    await store.putDestination(squid.id, 'hook', true, { url: 'http://127.0.0.1/' }, 50);
+    const onEvent = (event: string): PlanDeliveries => (_run, _squid, destinations) =>
+      destinations.filter((destination) => destination.kind === 'hook').map((destination) => ({ kind: 'hook', event, config: destination.config, target: null }));
+    const run = await store.startRun({ accountId: account.id, squidId: squid.id, nowMs: 100 }, onEvent('run.running'));
+    const input = { accountId: account.id, runId: run.id, reason: 'tasks_done', nowMs: 200, exportFileName: 'f' } as const;
+    const planFileAndDone: PlanDeliveries = (planned, squidRow, destinations) => [
+      ...planEveryKind(planned, squidRow, destinations.filter((destination) => destination.kind === 's3')),
+      ...onEvent('run.done')(planned, squidRow, destinations),
+    ];
+    await store.completeRun(input, planFileAndDone);
+    // Due, oldest first: run.running (100), the file job and run.done (200).
+    expect(await store.nextDeliveryDueAtMs('file')).toBe(200);
+    const file = await store.claimDueDelivery('worker-a', 300, LEASE_MS, 'file');
+    expect(file).toMatchObject({ event: 'file', kind: 's3' });
+    const running = await store.claimDueDelivery('worker-a', 300, LEASE_MS, 'event');
+    expect(running).toMatchObject({ event: 'run.running' });
+    // run.done waits for run.running, in flight: nothing else is claimable, nor due.
+    expect(await store.claimDueDelivery('worker-a', 300, LEASE_MS)).toBeNull();
+    expect(await store.nextDeliveryDueAtMs('event')).toBe(300 + LEASE_MS);
+    // Retrying still holds it back; once run.running is over, run.done goes.
+    await store.finishAttempt(running!.id, 'worker-a', { nowMs: 400, outcome: 'retrying', error: error503, nextAttemptAtMs: 900 });
+    expect(await store.nextDeliveryDueAtMs('event')).toBe(900);
+    expect(await store.claimDueDelivery('worker-a', 500, LEASE_MS, 'event')).toBeNull();
+    const again = await store.claimDueDelivery('worker-a', 900, LEASE_MS, 'event');
+    expect(again).toMatchObject({ id: running!.id });
+    await store.finishAttempt(again!.id, 'worker-a', { nowMs: 950, outcome: 'failed', error: errorDenied });
+    expect(await store.claimDueDelivery('worker-a', 960, LEASE_MS, 'file')).toBeNull();
+    expect(await store.claimDueDelivery('worker-a', 960, LEASE_MS, 'event')).toMatchObject({ event: 'run.done' });
+  });
 });

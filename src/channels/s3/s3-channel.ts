@@ -138,6 +138,7 @@ export function createS3Channel({ defaults, settings, egress }: S3ChannelOptions
     describeForLog: (config, target) => (target === null ? { bucket: config.bucket } : { bucket: config.bucket, key: target }),
     renderJobTarget: (config, target) => ({ bucket: config.bucket, key: target }),
     renderAttemptTarget: (target) => ({ key: target }),
+    describeLocation: (config, target) => ({ bucket: config.bucket, key: target }),
     historySchema: { job: { bucket: { type: 'string' }, ...KEY_SCHEMA }, attempt: KEY_SCHEMA },
   };
 }

@@ -69,8 +69,10 @@ export function createWebhookChannel({ egress, timeoutMs, renderDownloadUrl }: W
     test: (config, ctx) => probeWebhook({ url: config.url, egress, timeoutMs, now: ctx.clock }),
     async deliver({ delivery, run, squid }, ctx) {
       if (delivery.config.secret === null) throw new Error(`webhook delivery ${delivery.id} has no signing secret`);
-      const downloadUrl = delivery.event === RUN_DONE_EVENT && run.exportFileName !== null ? (renderDownloadUrl?.(run.id, ctx.clock()) ?? null) : null;
-      const body = renderWebhookPayload({ event: delivery.event, run, squid, atMs: delivery.createdAtMs, downloadUrl });
+      const isDone = delivery.event === RUN_DONE_EVENT;
+      const files = isDone ? await ctx.listDeliveredFiles() : null;
+      const downloadUrl = isDone && run.exportFileName !== null ? (renderDownloadUrl?.(run.id, ctx.clock()) ?? null) : null;
+      const body = renderWebhookPayload({ event: delivery.event, run, squid, atMs: delivery.createdAtMs, files, downloadUrl });
       const headers = signWebhook(delivery.config.secret, renderWebhookId(delivery.id), Math.floor(ctx.clock() / 1000), body);
       try {
         const endpoint = await sendWebhook({ url: delivery.config.url, headers, body, timeoutMs, egress, signal: ctx.signal, now: ctx.clock });
@@ -84,6 +86,8 @@ export function createWebhookChannel({ egress, timeoutMs, renderDownloadUrl }: W
     describeForLog: (config) => ({ url: new URL(config.url).origin }),
     renderJobTarget: (config) => ({ url: config.url }),
     renderAttemptTarget: () => ({}),
+    // An event is sent, not stored anywhere a receiver could fetch it again.
+    describeLocation: () => ({}),
     historySchema: { job: { url: { type: 'string' } }, attempt: {} },
   };
 }

@@ -1,6 +1,7 @@
 // The body of an event: exactly Lobstr's keys, plus Squidship's own in a `squidship` object.
 // Never the results themselves: a receiver fetches them (download URL, results listing).
 import type { Run, Squid } from '../../domain/types.js';
+import type { DeliveredFile } from '../channel.js';
 
 export interface WebhookPayloadInput {
   event: string;
@@ -8,11 +9,13 @@ export interface WebhookPayloadInput {
   squid: Squid;
   /** When the event happened (the job's creation): the same on every retry. */
   atMs: number;
+  /** run.done: where each file delivery of the round landed (null: not shown, other events). */
+  files: DeliveredFile[] | null;
   /** run.done: a signed link to the run's export file, when the server hands them out. */
   downloadUrl: string | null;
 }
 
-export function renderWebhookPayload({ event, run, squid, atMs, downloadUrl }: WebhookPayloadInput): string {
+export function renderWebhookPayload({ event, run, squid, atMs, files, downloadUrl }: WebhookPayloadInput): string {
   return JSON.stringify({
     id: run.id,
     object: 'run',
@@ -24,6 +27,7 @@ export function renderWebhookPayload({ event, run, squid, atMs, downloadUrl }: W
       done_reason: run.doneReason,
       total_results: run.totalResults,
       export_done: run.exportDone,
+      ...(files === null ? {} : { files: files.map(({ kind, location }) => ({ kind, location })) }),
       ...(downloadUrl === null ? {} : { download_url: downloadUrl }),
     },
   });

@@ -1,10 +1,10 @@
 // The delivery queue: claim with a lease, renew, finish, release. Every write after the claim
 // says `WHERE id = ? AND locked_by = ? AND status = 'running'`; no row means the lease was
 // lost, and nothing is written.
-import type { Kysely } from 'kysely';
-import type { Store } from '../store.js';
+import type { Kysely, SelectQueryBuilder } from 'kysely';
+import type { DeliveryClass, Store } from '../store.js';
 import type { Database } from './database.js';
-import { finaliseRunIfRoundOver, insertDeliveries, lockRun, planFor } from './run-completion.js';
+import { FILE_EVENT, finaliseRunIfRoundOver, insertDeliveries, lockRun, planFor } from './run-completion.js';
 import { stringifyError, toAttempt, toDelivery, toRun } from './row-mappers.js';
 import type { StoreContext } from './store-context.js';
 
@@ -14,6 +14,37 @@ type DeliveryMethods = Pick<
   | 'describeDeliveryQueue'
   | 'getDelivery' | 'listRunDeliveries' | 'subscribeDeliveryWakeups'
 >;
+
+/** Only jobs of the class asked for (undefined: either). */
+function ofClass<QB extends SelectQueryBuilder<Database, 'deliveries', object>>(qb: QB, only: DeliveryClass | undefined): QB {
+  if (only === undefined) return qb;
+  return qb.where('deliveries.event', only === 'file' ? '=' : '<>', FILE_EVENT) as QB;
+}
+
+/**
+ * An event job waits while an earlier event job of the same run and destination is unfinished:
+ * a receiver gets a run's events in the order they happened (run.running before run.done), even
+ * with many sent at once. A retrying earlier event holds the later ones back; a failed one does not.
+ */
+function inEventOrder<QB extends SelectQueryBuilder<Database, 'deliveries', object>>(qb: QB): QB {
+  return qb.where((eb) =>
+    eb.or([
+      eb('deliveries.event', '=', FILE_EVENT),
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('deliveries as earlier')
+            .select('earlier.id')
+            .whereRef('earlier.run_id', '=', 'deliveries.run_id')
+            .whereRef('earlier.kind', '=', 'deliveries.kind')
+            .whereRef('earlier.seq', '<', 'deliveries.seq')
+            .where('earlier.event', '<>', FILE_EVENT)
+            .where('earlier.status', 'in', ['pending', 'running']),
+        ),
+      ),
+    ]),
+  ) as QB;
+}
 
 /** The deliveries `workerId` holds: the filter of every write after a claim. */
 function leased(trx: Kysely<Database>, deliveryId: string, workerId: string) {
@@ -43,7 +74,7 @@ export function createDeliveryMethods(ctx: StoreContext): DeliveryMethods {
   };
 
   return {
-    async claimDueDelivery(workerId, nowMs, leaseMs) {
+    async claimDueDelivery(workerId, nowMs, leaseMs, only) {
       return ops.transaction(async (trx) => {
         const due = await trx
           .selectFrom('deliveries')
@@ -54,6 +85,7 @@ export function createDeliveryMethods(ctx: StoreContext): DeliveryMethods {
               eb.and([eb('status', '=', 'running'), eb('locked_until', '<', nowMs)]),
             ]),
           )
+          .$call((qb) => inEventOrder(ofClass(qb, only)))
           .orderBy('next_attempt_at')
           .orderBy('seq')
           .limit(1)
@@ -148,7 +180,7 @@ export function createDeliveryMethods(ctx: StoreContext): DeliveryMethods {
         return true;
       });
     },
-    async nextDeliveryDueAtMs() {
+    async nextDeliveryDueAtMs(only) {
       const row = await db
         .selectFrom('deliveries')
         .select((eb) =>
@@ -157,6 +189,7 @@ export function createDeliveryMethods(ctx: StoreContext): DeliveryMethods {
             .as('due'),
         )
         .where('status', 'in', ['pending', 'running'])
+        .$call((qb) => inEventOrder(ofClass(qb, only)))
         .executeTakeFirst();
       return row?.due === null || row?.due === undefined ? null : Number(row.due);
     },

@@ -13,7 +13,7 @@ type CompletionMethods = Pick<Store, 'completeRun' | 'enqueueRedelivery'>;
 
 const FINISHED_RUN_STATUSES = ['done', 'aborted', 'error'];
 /** The event of the jobs that deliver the run's export file; see NewDelivery.event. */
-const FILE_EVENT = 'file';
+export const FILE_EVENT = 'file';
 
 function runNotFound(runId: string): AppError {
   return new AppError('RunDoesNotExist', `Run ${runId} does not exist`, { status: 404, param: 'run' });

@@ -5,10 +5,13 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createTestConfig, lobstrS3Fields, startDeliveryFixture, type DeliveryFixture } from '../../delivery/delivery-fixture.js';
 import { pollUntil } from '../../helpers/poll-until.js';
+import { TEST_BUCKET } from '../../helpers/s3rver.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../../helpers/webhook-receiver.js';
 
 const ALL_EVENTS = { 'run.running': true, 'run.paused': true, 'run.done': true, 'run.error': true };
-const TIMEOUT_MS = 300;
+// Short, for the hang case; long enough for a receiver that reads the run before answering on
+// a loaded machine (at 300 ms, run.running timed out with the load average at 14 on 2 cores).
+const TIMEOUT_MS = 1000;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
@@ -102,13 +105,28 @@ describe('webhook channel', () => {
     const squidName = (await request('GET', `/v1/squids/${squidId}`)).body.name;
     expect(done).toMatchObject({ id: runId, object: 'run', event: 'run.done', squid: { id: squidId, name: squidName } });
     expect(done.timestamp).toMatch(/^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}$/);
-    expect(done.squidship).toEqual({ status: 'done', done_reason: 'tasks_done', total_results: 2, export_done: true });
+    const [fileJob] = (await request('GET', `/v1/runs/${runId}/deliveries`)).body.data.filter((job: Json) => job.event === 'file') as Json[];
+    expect(fileJob!.key).toMatch(/^hooks\/.+\.csv$/);
+    expect(done.squidship).toEqual({
+      status: 'done', done_reason: 'tasks_done', total_results: 2, export_done: true,
+      files: [{ kind: 's3', location: { bucket: TEST_BUCKET, key: fileJob!.key } }],
+      download_url: expect.stringMatching(new RegExp(`^${fixture.server.url}/v1/runs/${runId}/export\\.csv\\?expires=\\d+&signature=[0-9a-f]{64}$`)),
+    });
+    // Both places named hold the same bytes, fetched as a receiver would, without a token.
+    const downloaded = Buffer.from(await (await fetch(done.squidship.download_url as string)).arrayBuffer());
+    expect(downloaded.equals(await fixture.readObject(fileJob!.key as string))).toBe(true);
     expect(verify(secret, 0)).toMatchObject({ id: runId, event: 'run.running' });
     expect(statusAtReceipt[1]).toBe('done');
     expect(receiver.received[1]!.headers['content-type']).toBe('application/json');
     const job = await waitForJob(runId, 'run.done', 'succeeded');
     expect(job.attempt_history[0]).toMatchObject({ outcome: 'succeeded', endpoint_status: 200, latency_ms: expect.any(Number) });
     expect(Buffer.byteLength(job.attempt_history[0].response_excerpt as string)).toBe(1024);
+
+    // A re-delivery's run.done names the files of its own round.
+    expect((await request('POST', `/v1/runs/${runId}/deliveries`)).status).toBe(202);
+    await pollUntil(async () => (await webhookJobs(runId)).find((candidate) => candidate.event === 'run.done' && candidate.round === 2 && candidate.status === 'succeeded'), { timeoutMs: 15_000, what: 'run.done of round 2' });
+    const again = JSON.parse(receiver.received.at(-1)!.body) as Json;
+    expect(again.squidship.files).toEqual([{ kind: 's3', location: { bucket: TEST_BUCKET, key: fileJob!.key } }]);
   });
 
   it('signs with a tampered body failing verification', async () => {
@@ -124,7 +142,7 @@ describe('webhook channel', () => {
     const runId = await fixture.startRun(squidId);
     expect((await request('POST', `/v1/runs/${runId}/abort`)).status).toBe(200);
     await waitForJob(runId, 'run.done', 'succeeded');
-    expect(receivedEvent('run.done').squidship).toMatchObject({ status: 'aborted', done_reason: 'aborted' });
+    expect(receivedEvent('run.done').squidship).toMatchObject({ status: 'aborted', done_reason: 'aborted', files: [] });
 
     expect((await fixture.configureS3(squidId, { s3_fields: { ...lobstrS3Fields(), bucket: 'no-such-bucket-here' } })).status).toBe(201);
     const failed = await finishRun(squidId);

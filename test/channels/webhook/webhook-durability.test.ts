@@ -55,7 +55,7 @@ describe('webhook durability and egress at delivery time', () => {
     const channel = fixture.server.deps.channels.find('webhook') as DeliveryChannel<WebhookConfig>;
     const run = (await fixture.store.getRunById(runId))!;
     const squid = (await fixture.store.getSquidById(squidId))!;
-    const ctx = { signal: new AbortController().signal, clock: Date.now, logger: pino({ level: 'silent' }), openExport: () => { throw new Error('no export for events'); }, recordOpenWrite: () => { throw new Error('webhooks open nothing'); } };
+    const ctx = { signal: new AbortController().signal, clock: Date.now, logger: pino({ level: 'silent' }), openExport: () => { throw new Error('no export for events'); }, recordOpenWrite: () => { throw new Error('webhooks open nothing'); }, listDeliveredFiles: async () => [] };
     await channel.deliver({ delivery: claimed as never, run, squid }, ctx);
     expect(receiver.received).toHaveLength(1);
 
