@@ -9,6 +9,7 @@ export default mergeConfig(base, defineConfig({
   test: {
     exclude: [
       'test/process/**',
+      'test/faults/**',
       'test/main.test.ts',
       '**/embedded-server.test.ts',
       '**/upload.test.ts',
