@@ -52,7 +52,7 @@ function createDeliverySchema(channels: ChannelRegistry) {
       retry_until: {
         ...nullableString,
         description:
-          'While pending or running, once attempted: the end of the retry window (first attempt + `SQUIDSHIP_DELIVERY_RETRY_WINDOW_MS`), the last time an attempt starts; a retryable failure then is final. null before the first attempt and once finished.',
+          'While pending or running, once attempted: the end of the retry window (first attempt + `SQUIDSHIP_DELIVERY_RETRY_WINDOW_MS`). No retry is due after it; a retryable failure at or after it is final. null before the first attempt and once finished.',
       },
       last_error: deliveryErrorSchema,
       created_at: { type: 'string' },
