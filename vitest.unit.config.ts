@@ -11,6 +11,7 @@ export default mergeConfig(base, defineConfig({
       'test/process/**',
       // The dashboard in Chromium: a browser per file and real deliveries.
       'test/web/**',
+      'test/faults/**',
       'test/main.test.ts',
       '**/embedded-server.test.ts',
       '**/upload.test.ts',

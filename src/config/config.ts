@@ -46,6 +46,9 @@ export interface Config {
     bucket: string;
   };
   delivery: {
+    /** Transient failures are retried until this long after the job's first attempt. */
+    retryWindowMs: number;
+    /** An extra cap on attempts; 0: none (the retry window alone decides). */
     maxAttempts: number;
     backoffBaseMs: number;
     backoffMaxMs: number;
@@ -152,7 +155,8 @@ export const SETTINGS = {
   SQUIDSHIP_EMBEDDED_S3: { kind: 'optional-bool', default: null, defaultText: '`true` unless `SQUIDSHIP_S3_ENDPOINT` is set', description: 'Run the embedded S3-compatible endpoint on 127.0.0.1, for trying Squidship out.' },
   SQUIDSHIP_EMBEDDED_S3_PORT: { kind: 'int', default: 4569, min: 0, max: 65535, hint: 'a TCP port', description: 'Port of the embedded endpoint.' },
   SQUIDSHIP_EMBEDDED_S3_BUCKET: { kind: 'string', default: 'my-bucket', description: 'The bucket the embedded endpoint creates.' },
-  SQUIDSHIP_DELIVERY_MAX_ATTEMPTS: { kind: 'int', default: 8, min: 1, max: 100, hint: 'attempts', description: 'Attempts before a delivery fails for good.' },
+  SQUIDSHIP_DELIVERY_RETRY_WINDOW_MS: createMsSetting(1000, 30 * 86_400_000, 86_400_000, 'How long transient failures (S3 5xx, timeouts, an unreachable endpoint; webhooks with `retry: true`) are retried, from the delivery\'s first attempt; then it fails for good (`export_failed`). Permanent errors stop at once.'),
+  SQUIDSHIP_DELIVERY_MAX_ATTEMPTS: { kind: 'int', default: 0, min: 0, max: 1_000_000, hint: 'attempts; 0: no cap', description: 'An extra cap: attempts after which a delivery fails for good even inside the retry window. `0`: none, the window alone decides.' },
   SQUIDSHIP_DELIVERY_BACKOFF_BASE_MS: createMsSetting(1, 3_600_000, 2000, 'First retry delay (doubles each attempt, full jitter).'),
   SQUIDSHIP_DELIVERY_BACKOFF_MAX_MS: createMsSetting(1, 86_400_000, 300_000, 'Longest retry delay; at least `SQUIDSHIP_DELIVERY_BACKOFF_BASE_MS`.'),
   SQUIDSHIP_DELIVERY_LEASE_MS: createMsSetting(1000, 3_600_000, 60_000, 'How long a worker holds a delivery without renewing it: a dead worker\'s deliveries wait this long before another worker takes them.'),
@@ -221,6 +225,7 @@ export function loadConfig(env: Env, cwd: string): Config {
       bucket: read.string('SQUIDSHIP_EMBEDDED_S3_BUCKET'),
     },
     delivery: {
+      retryWindowMs: read.int('SQUIDSHIP_DELIVERY_RETRY_WINDOW_MS'),
       maxAttempts: read.int('SQUIDSHIP_DELIVERY_MAX_ATTEMPTS'),
       backoffBaseMs: read.int('SQUIDSHIP_DELIVERY_BACKOFF_BASE_MS'),
       backoffMaxMs: read.int('SQUIDSHIP_DELIVERY_BACKOFF_MAX_MS'),

@@ -9,10 +9,10 @@ import type { Clock } from '../domain/clock.js';
 import type { Delivery, DeliveryError } from '../domain/types.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { AttemptResult, Store } from '../storage/store.js';
-import { computeBackoffMs } from './backoff.js';
 import { deliverJob } from './deliver-job.js';
 import { planRunEndJobs } from './plan-deliveries.js';
 import { startLeaseRenewal } from './lease-renewal.js';
+import { decideRetry } from './retry-policy.js';
 
 export interface AttemptDeps {
   store: Store;
@@ -105,13 +105,11 @@ async function deactivateDestination(deps: AttemptDeps, delivery: Delivery, log:
   log.warn({ squidId: delivery.squidId, kind: delivery.kind }, 'delivery.destination.deactivated');
 }
 
-/** Permanent errors stop at once; retryable ones back off until maxAttempts is reached. */
+/** Permanent errors stop at once; retryable ones back off until the retry window ends (retry-policy.ts). */
 function decideFailure(deps: AttemptDeps, delivery: Delivery, error: DeliveryError): AttemptResult {
   const nowMs = deps.clock();
-  const { maxAttempts, backoffBaseMs, backoffMaxMs } = deps.config.delivery;
-  if (!error.retryable || delivery.attempts >= maxAttempts) return { nowMs, outcome: 'failed', error };
-  const delayMs = computeBackoffMs(delivery.attempts, { baseMs: backoffBaseMs, maxMs: backoffMaxMs }, deps.random);
-  return { nowMs, outcome: 'retrying', error, nextAttemptAtMs: nowMs + delayMs };
+  const decision = decideRetry({ error, attempts: delivery.attempts, firstAttemptAtMs: delivery.firstAttemptAtMs, nowMs }, deps.config.delivery, deps.random);
+  return decision.outcome === 'failed' ? { nowMs, outcome: 'failed', error } : { nowMs, outcome: 'retrying', error, nextAttemptAtMs: decision.nextAttemptAtMs };
 }
 
 function toDeliveryError(thrown: unknown): DeliveryError {

@@ -113,6 +113,8 @@ export interface Delivery {
   /** Where the channel writes (S3: the object key), fixed at enqueue: every attempt writes the same one. null: nowhere in particular. */
   target: string | null;
   attempts: number;
+  /** When its first attempt started (the retry window counts from it); null: never attempted. */
+  firstAttemptAtMs: number | null;
   nextAttemptAtMs: number;
   lockedBy: string | null;
   lockedUntilMs: number | null;

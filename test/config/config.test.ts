@@ -55,6 +55,13 @@ describe('loadConfig', () => {
     expect(problemsOf({ SQUIDSHIP_RATE_LIMIT_AUTH_FAILURES_PER_IP: '-1', SQUIDSHIP_HTTP_HEADERS_TIMEOUT_MS: '10' })).toHaveLength(2);
   });
 
+  it('retries deliveries for a 24-hour window with no attempt cap, and still starts with an old attempt count', () => {
+    expect(loadConfig({}, '/srv').delivery).toMatchObject({ retryWindowMs: 86_400_000, maxAttempts: 0, backoffMaxMs: 300_000 });
+    // A config written when SQUIDSHIP_DELIVERY_MAX_ATTEMPTS was the only budget keeps working, as a cap.
+    expect(loadConfig({ SQUIDSHIP_DELIVERY_MAX_ATTEMPTS: '8', SQUIDSHIP_DELIVERY_RETRY_WINDOW_MS: '60000' }, '/srv').delivery).toMatchObject({ maxAttempts: 8, retryWindowMs: 60_000 });
+    expect(problemsOf({ SQUIDSHIP_DELIVERY_RETRY_WINDOW_MS: '0' })).toEqual([expect.stringMatching(/^SQUIDSHIP_DELIVERY_RETRY_WINDOW_MS=0 is invalid: set a whole number from 1000/)]);
+  });
+
   it('refuses a bootstrap token shorter than 32 characters (its bare SHA-256 is stored)', () => {
     expect(problemsOf({ SQUIDSHIP_BOOTSTRAP_TOKEN: 'a'.repeat(31) })).toEqual([expect.stringMatching(/^SQUIDSHIP_BOOTSTRAP_TOKEN is invalid: set 32 to 200/)]);
     expect(loadConfig({ SQUIDSHIP_BOOTSTRAP_TOKEN: 'a'.repeat(32) }, '/srv').bootstrapToken).toBe('a'.repeat(32));

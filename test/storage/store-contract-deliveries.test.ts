@@ -61,7 +61,7 @@ describeEachDialect('store contract: run completion and deliveries', (getStore, 
     const { run: uploading, deliveries } = await store.completeRun(input, planDeliveries);
     expect(uploading).toMatchObject({ status: 'uploading', doneReason: 'tasks_done', exportDone: null });
     expect(deliveries).toHaveLength(1);
-    expect(deliveries[0]).toMatchObject({ runId: run.id, squidId: squid.id, accountId: account.id, kind: 's3', round: 1, status: 'pending', config: s3Config(), target: 'exports/acme_20250101_0000_abcdef12.csv', attempts: 0, nextAttemptAtMs: 1000, lockedBy: null, lastError: null, finishedAtMs: null });
+    expect(deliveries[0]).toMatchObject({ runId: run.id, squidId: squid.id, accountId: account.id, kind: 's3', round: 1, status: 'pending', config: s3Config(), target: 'exports/acme_20250101_0000_abcdef12.csv', attempts: 0, firstAttemptAtMs: null, nextAttemptAtMs: 1000, lockedBy: null, lastError: null, finishedAtMs: null });
     await pollUntil(() => wakeups > 0, { timeoutMs: 10_000, what: 'a delivery wake-up' });
     await unsubscribe();
     expect(await store.nextDeliveryDueAtMs()).toBe(1000);
@@ -129,7 +129,7 @@ describeEachDialect('store contract: run completion and deliveries', (getStore, 
     const { account, run } = await completedRun(store);
     const first = await store.claimDueDelivery('worker-a', 2000, LEASE_MS);
     const second = await store.claimDueDelivery('worker-b', 3001, LEASE_MS);
-    expect(second).toMatchObject({ id: first!.id, lockedBy: 'worker-b', attempts: 2, lockedUntilMs: 4001 });
+    expect(second).toMatchObject({ id: first!.id, lockedBy: 'worker-b', attempts: 2, lockedUntilMs: 4001, firstAttemptAtMs: 2000 });
     const before = await store.getDelivery(first!.id);
     expect(before!.attemptList.map((a) => [a.number, a.workerId, a.outcome, a.endedAtMs])).toEqual([[1, 'worker-a', 'lease_expired', 3001], [2, 'worker-b', null, null]]);
     expect(await store.finishAttempt(first!.id, 'worker-a', { nowMs: 3100, outcome: 'failed', error: errorDenied })).toBe(false);
@@ -145,18 +145,20 @@ describeEachDialect('store contract: run completion and deliveries', (getStore, 
     const store = getStore();
     const { run } = await completedRun(store);
     const first = await store.claimDueDelivery('worker-a', 2000, LEASE_MS);
+    // The retry window counts from the first attempt's start: every later claim carries it.
+    expect(first).toMatchObject({ attempts: 1, firstAttemptAtMs: 2000 });
     expect(await store.finishAttempt(first!.id, 'worker-a', { nowMs: 2100, outcome: 'retrying', nextAttemptAtMs: 5000, error: error503 })).toBe(true);
-    expect(await store.getDelivery(first!.id)).toMatchObject({ status: 'pending', nextAttemptAtMs: 5000, lockedBy: null, lastError: error503, attempts: 1 });
+    expect(await store.getDelivery(first!.id)).toMatchObject({ status: 'pending', nextAttemptAtMs: 5000, lockedBy: null, lastError: error503, attempts: 1, firstAttemptAtMs: 2000 });
     expect(await store.getRunById(run.id)).toMatchObject({ status: 'uploading' });
     expect(await store.nextDeliveryDueAtMs()).toBe(5000);
     expect(await store.claimDueDelivery('worker-b', 4999, LEASE_MS)).toBeNull();
     const second = await store.claimDueDelivery('worker-b', 5000, LEASE_MS);
-    expect(second).toMatchObject({ attempts: 2, lockedBy: 'worker-b' });
+    expect(second).toMatchObject({ attempts: 2, lockedBy: 'worker-b', firstAttemptAtMs: 2000 });
     expect(await store.releaseLease(second!.id, 'worker-b', 5100)).toBe(true);
     const released = await store.getDelivery(second!.id);
     expect(released).toMatchObject({ status: 'pending', attempts: 1, nextAttemptAtMs: 5100, lockedBy: null, lockedUntilMs: null });
     expect(released!.attemptList.map((attempt) => attempt.outcome)).toEqual(['retrying']);
-    expect(await store.claimDueDelivery('worker-c', 5100, LEASE_MS)).toMatchObject({ attempts: 2, lockedBy: 'worker-c' });
+    expect(await store.claimDueDelivery('worker-c', 5100, LEASE_MS)).toMatchObject({ attempts: 2, lockedBy: 'worker-c', firstAttemptAtMs: 2000 });
   });
 
   it('finalises a run only when every delivery of the round is over: export_failed, then export_fix', async () => {

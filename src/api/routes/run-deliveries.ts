@@ -7,6 +7,7 @@ import type { DeliveryChannel } from '../../channels/channel.js';
 import type { ChannelRegistry } from '../../channels/registry.js';
 import type { DeliveryAttempt, DeliveryError } from '../../domain/types.js';
 import { redeliverRun } from '../../delivery/complete-run.js';
+import { retryDeadlineMs } from '../../delivery/retry-policy.js';
 import type { DeliveryWithAttempts } from '../../storage/store.js';
 import type { AppDeps } from '../app-deps.js';
 import { requireAccount } from '../auth.js';
@@ -47,7 +48,12 @@ function createDeliverySchema(channels: ChannelRegistry) {
       status: { type: 'string', enum: ['pending', 'running', 'succeeded', 'failed'] },
       ...jobTarget,
       attempts: { type: 'integer' },
-      next_attempt_at: nullableString,
+      next_attempt_at: { ...nullableString, description: 'While pending or running: when the next attempt is due (after a retryable failure, the backoff\'s time). null once finished.' },
+      retry_until: {
+        ...nullableString,
+        description:
+          'While pending or running, once attempted: the end of the retry window (first attempt + `SQUIDSHIP_DELIVERY_RETRY_WINDOW_MS`). No retry is due after it; a retryable failure at or after it is final. null before the first attempt and once finished.',
+      },
       last_error: deliveryErrorSchema,
       created_at: { type: 'string' },
       finished_at: nullableString,
@@ -78,6 +84,8 @@ function createDeliverySchema(channels: ChannelRegistry) {
 
 export function createRunDeliveriesRoutes(deps: AppDeps): FastifyPluginAsync {
   const { channels } = deps;
+  // This process's setting: a worker configured otherwise decides by its own (keep them equal).
+  const { retryWindowMs } = deps.config.delivery;
   const deliveryListSchema = { type: 'object', properties: { data: { type: 'array', items: createDeliverySchema(channels) } } };
   return async (app) => {
     app.get<{ Params: IdParams }>('/runs/:id/deliveries', {
@@ -92,7 +100,7 @@ export function createRunDeliveriesRoutes(deps: AppDeps): FastifyPluginAsync {
       const account = requireAccount(request);
       const run = await requireRun(deps, account.id, request.params.id);
       const deliveries = await deps.store.listRunDeliveries(account.id, run.id);
-      return { data: deliveries.map((delivery) => serializeDelivery(delivery, channels.find(delivery.kind))) };
+      return { data: deliveries.map((delivery) => serializeDelivery(delivery, channels.find(delivery.kind), retryWindowMs)) };
     });
 
     app.post<{ Params: IdParams }>('/runs/:id/deliveries', {
@@ -109,7 +117,7 @@ export function createRunDeliveriesRoutes(deps: AppDeps): FastifyPluginAsync {
       const run = await requireRun(deps, account.id, request.params.id);
       const deliveries = await redeliverRun(deps, { accountId: account.id, run, nowMs: deps.clock() });
       request.log.info({ runId: run.id, deliveries: deliveries.length }, 'delivery.redelivery.enqueued');
-      const data = deliveries.map((delivery) => serializeDelivery({ ...delivery, attemptList: [] }, channels.find(delivery.kind)));
+      const data = deliveries.map((delivery) => serializeDelivery({ ...delivery, attemptList: [] }, channels.find(delivery.kind), retryWindowMs));
       return reply.status(202).send({ data });
     });
   };
@@ -122,8 +130,9 @@ async function requireRun(deps: AppDeps, accountId: string, runId: string) {
 }
 
 /** `channel`: the job's, when still registered; else the job shows no target. */
-export function serializeDelivery(delivery: DeliveryWithAttempts, channel: DeliveryChannel | undefined) {
+export function serializeDelivery(delivery: DeliveryWithAttempts, channel: DeliveryChannel | undefined, retryWindowMs: number) {
   const unfinished = delivery.status === 'pending' || delivery.status === 'running';
+  const retryUntilMs = unfinished && delivery.firstAttemptAtMs !== null ? retryDeadlineMs(delivery.firstAttemptAtMs, retryWindowMs) : null;
   return {
     id: delivery.id,
     object: 'delivery',
@@ -136,6 +145,7 @@ export function serializeDelivery(delivery: DeliveryWithAttempts, channel: Deliv
     ...channel?.renderJobTarget(delivery.config, delivery.target),
     attempts: delivery.attempts,
     next_attempt_at: unfinished ? renderTime(delivery.nextAttemptAtMs) : null,
+    retry_until: renderTime(retryUntilMs),
     last_error: serializeDeliveryError(delivery.lastError),
     created_at: renderTime(delivery.createdAtMs),
     finished_at: renderTime(delivery.finishedAtMs),

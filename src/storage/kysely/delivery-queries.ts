@@ -55,6 +55,21 @@ function leased(trx: Kysely<Database>, deliveryId: string, workerId: string) {
     .where('status', '=', 'running');
 }
 
+/**
+ * When attempt 1 of a delivery started: the retry window counts from it. Attempt numbers have no
+ * gaps (a given-back attempt is deleted and its number reused), so attempt 1 exists once any did.
+ */
+async function firstAttemptStart(trx: Kysely<Database>, deliveryId: string, attempts: number, nowMs: number): Promise<number> {
+  if (attempts === 1) return nowMs;
+  const first = await trx
+    .selectFrom('delivery_attempts')
+    .select('started_at')
+    .where('delivery_id', '=', deliveryId)
+    .where('number', '=', 1)
+    .executeTakeFirst();
+  return first === undefined ? nowMs : Number(first.started_at);
+}
+
 export function createDeliveryMethods(ctx: StoreContext): DeliveryMethods {
   const { ops, db, secretBox } = ctx;
 
@@ -67,10 +82,10 @@ export function createDeliveryMethods(ctx: StoreContext): DeliveryMethods {
       .orderBy('delivery_id')
       .orderBy('number')
       .execute();
-    return rows.map((row) => ({
-      ...toDelivery(secretBox, row),
-      attemptList: attempts.filter((attempt) => attempt.delivery_id === row.id).map(toAttempt),
-    }));
+    return rows.map((row) => {
+      const attemptList = attempts.filter((attempt) => attempt.delivery_id === row.id).map(toAttempt);
+      return { ...toDelivery(secretBox, row, attemptList[0]?.startedAtMs ?? null), attemptList };
+    });
   };
 
   return {
@@ -107,7 +122,7 @@ export function createDeliveryMethods(ctx: StoreContext): DeliveryMethods {
           .insertInto('delivery_attempts')
           .values({ delivery_id: due.id, number: claimed.attempts, worker_id: workerId, started_at: nowMs, target: due.target })
           .execute();
-        return toDelivery(secretBox, { ...due, ...claimed });
+        return toDelivery(secretBox, { ...due, ...claimed }, await firstAttemptStart(trx, due.id, claimed.attempts, nowMs));
       });
     },
     async renewLease(deliveryId, workerId, lockedUntilMs) {

@@ -86,7 +86,8 @@ export function toDestination(secretBox: SecretBox, row: Selectable<Destinations
   };
 }
 
-export function toDelivery(secretBox: SecretBox, row: Selectable<DeliveriesTable>): Delivery {
+/** `firstAttemptAtMs`: the start of attempt 1, which lives in delivery_attempts; null when none. */
+export function toDelivery(secretBox: SecretBox, row: Selectable<DeliveriesTable>, firstAttemptAtMs: number | null = null): Delivery {
   return {
     id: row.id,
     runId: row.run_id,
@@ -99,6 +100,7 @@ export function toDelivery(secretBox: SecretBox, row: Selectable<DeliveriesTable
     config: openConfig(secretBox, row.config),
     target: row.target,
     attempts: row.attempts,
+    firstAttemptAtMs,
     nextAttemptAtMs: Number(row.next_attempt_at),
     lockedBy: row.locked_by,
     lockedUntilMs: toNumberOrNull(row.locked_until),
