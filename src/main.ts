@@ -4,6 +4,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { ensureDefaultAccount, issueApiToken, syncBootstrapToken } from './accounts/api-tokens.js';
 import type { AppDeps } from './api/app-deps.js';
@@ -23,7 +24,7 @@ import type { S3Defaults } from './channels/s3/s3-defaults.js';
 import { sweepOpenWrites } from './delivery/open-writes.js';
 import { createDeliveryWorker } from './delivery/worker.js';
 import { getCsvAddonLoadError, loadCsvAddon } from './export/formats/csv/native-csv-records.js';
-import { startEmbeddedS3 } from './channels/s3/embedded-server.js';
+import { startEmbeddedS3, type EmbeddedS3 } from './channels/s3/embedded-server.js';
 import { createIngestHeartbeat } from './ingest/ingest-heartbeat.js';
 import { createMetrics } from './metrics/metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
@@ -64,12 +65,19 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
   const clock = systemClock;
   const stack: Array<() => Promise<void>> = [];
   const stopAll = createStopper(stack);
+  // What /readyz checks besides the database: the parts this process runs.
+  const readinessChecks: Array<() => string | null> = [];
+  let s3Start: S3DefaultsStart | null = null;
+  let app: FastifyInstance | null = null;
   try {
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
     if (config.databaseUrl === null) {
       const lock = await lockDataDir(config.dataDir);
       stack.push(() => lock.release());
     }
+    // Started first: the embedded endpoint's own process boots (about a quarter of a start)
+    // while this one opens the store and builds the app.
+    s3Start = beginS3Defaults(config, options.role, { logger, readinessChecks });
     const secretKey = await loadSecretKey(config);
     const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, secretBox: createSecretBox(secretKey) });
     stack.push(() => store.close());
@@ -77,10 +85,7 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
     // A wrong key (a restore without secret.key) would otherwise start and answer 500 on squid listings.
     await store.verifySecretKey();
     startIngestCleanup(store, config, stack, { clock, logger });
-
-    // What /readyz checks besides the database: the parts this process runs.
-    const readinessChecks: Array<() => string | null> = [];
-    const s3Defaults = await startS3Defaults(config, options.role, stack, { logger, readinessChecks });
+    const s3Defaults = s3Start.known ?? (await awaitS3Defaults(s3Start, stack));
     // The delivery channels: a new one is one more entry here.
     const egress = createEgressPolicy({ allow: config.egressAllow, implicitOrigins: s3Defaults.endpoint === null ? [] : [renderOrigin(s3Defaults.endpoint)] });
     const urlSigningKey = createHmac('sha256', secretKey).update('squidship download urls').digest();
@@ -95,6 +100,12 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
     const ingestHeartbeat = createIngestHeartbeat({ store, clock, intervalMs: config.cleanup.ingestHeartbeatMs, logger });
     stack.push(async () => ingestHeartbeat.stop());
     const deps: AppDeps = { store, config, clock, channels, urlSigningKey, publicUrl, readinessChecks, metrics, ingestHeartbeat };
+
+    // Built, with every route's schema compiled (ready), while the embedded endpoint boots.
+    app = options.role === 'worker' ? null : await buildApp(deps, { logger: loggerOptions });
+    await app?.ready();
+    // The endpoint serves before the worker delivers to it or the API says it listens.
+    await awaitS3Defaults(s3Start, stack);
 
     if (options.role !== 'api') {
       const worker = createDeliveryWorker({
@@ -114,10 +125,10 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
       metricsUrl = metricsServer.url;
     }
     let url: string | null = null;
-    if (options.role !== 'worker') {
-      const app = await buildApp(deps, { logger: loggerOptions });
-      await app.listen({ host: config.host, port: config.port });
-      stack.push(() => app.close());
+    if (app !== null) {
+      const listening = app;
+      await listening.listen({ host: config.host, port: config.port });
+      stack.push(() => listening.close());
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -131,6 +142,10 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
     if (addonError !== null) logger.warn({ event: 'export.native_encoder.unavailable', err: addonError }, 'the native CSV encoder is built but did not load; exports use the JavaScript encoder');
     return { url, metricsUrl, s3Endpoint: s3Defaults.endpoint, stop: stopAll };
   } catch (error) {
+    // An embedded endpoint still starting is stopped too, once it has started (or failed to).
+    if (s3Start !== null) await awaitS3Defaults(s3Start, stack).catch(() => undefined);
+    // Built (and its schemas compiled) but not listening yet: not on the stack.
+    if (app !== null && !app.server.listening) await app.close();
     await stopAll();
     throw error;
   }
@@ -199,41 +214,64 @@ function createStopper(stack: Array<() => Promise<void>>): () => Promise<void> {
   };
 }
 
-/** The S3 settings for destinations that set none: the embedded endpoint, or SQUIDSHIP_S3_*. */
-async function startS3Defaults(
-  config: Config,
-  role: ProcessRole,
-  stack: Array<() => Promise<void>>,
-  watch: { logger: Logger; readinessChecks: Array<() => string | null> },
-): Promise<S3Defaults> {
-  if (!config.embeddedS3.enabled) {
-    return { endpoint: config.s3.endpoint, region: config.s3.region, forcePathStyle: config.s3.forcePathStyle };
-  }
-  const embeddedDefaults = (endpoint: string): S3Defaults => ({ endpoint, region: config.s3.region ?? 'us-east-1', forcePathStyle: true });
+/** The S3 settings for destinations that set none, and the embedded endpoint's start, if any. */
+interface S3DefaultsStart {
+  /** Known before the embedded endpoint listens, unless its port is 0 (chosen by the system). */
+  known: S3Defaults | null;
+  started: Promise<{ defaults: S3Defaults; embedded: EmbeddedS3 | null }>;
+  /** Set once its stop is on the stack. */
+  awaited: Promise<S3Defaults> | null;
+}
+
+/** Starts the embedded endpoint (an `all` process's) without waiting for it; or the SQUIDSHIP_S3_* settings. */
+function beginS3Defaults(config: Config, role: ProcessRole, watch: { logger: Logger; readinessChecks: Array<() => string | null> }): S3DefaultsStart {
+  const defaultsAt = (endpoint: string): S3Defaults => ({ endpoint, region: config.s3.region ?? 'us-east-1', forcePathStyle: true });
+  const known = (defaults: S3Defaults): S3DefaultsStart => ({ known: defaults, started: Promise.resolve({ defaults, embedded: null }), awaited: null });
+  if (!config.embeddedS3.enabled) return known({ endpoint: config.s3.endpoint, region: config.s3.region, forcePathStyle: config.s3.forcePathStyle });
+  const { host, port } = config.embeddedS3;
   // Only an `all` process runs the embedded endpoint; split roles expect it (or a real store) to run elsewhere.
-  if (role !== 'all') return embeddedDefaults(`http://${config.embeddedS3.host}:${config.embeddedS3.port}`);
-  const embedded = await startEmbeddedS3({
-    host: config.embeddedS3.host,
-    port: config.embeddedS3.port,
+  if (role !== 'all') return known(defaultsAt(`http://${host}:${port}`));
+  const started = startEmbeddedS3({
+    host,
+    port,
     directory: join(config.dataDir, 's3'),
     buckets: [config.embeddedS3.bucket],
     onEvent: ({ type, detail }) => {
       const level = type === 'restarted' ? 'info' : 'error';
       watch.logger[level]({ event: `embedded_s3.${type}`, detail }, `the embedded S3 endpoint ${type.replace('_', ' ')}`);
     },
-  }).catch((error: unknown) => {
-    if (!String(error).includes('EADDRINUSE')) throw error;
-    // An AppError without a hint: the CLI prints this one line, not the child's error after it.
-    throw new AppError(
-      'EmbeddedS3PortInUse',
-      `the embedded S3 endpoint cannot listen on ${config.embeddedS3.host}:${config.embeddedS3.port}: the port is in use ` +
-        '(another Squidship?). Set SQUIDSHIP_EMBEDDED_S3_PORT, or SQUIDSHIP_EMBEDDED_S3=false with SQUIDSHIP_S3_ENDPOINT',
-      { cause: error },
-    );
+  }).then(
+    (embedded) => {
+      watch.readinessChecks.push(() => embedded.checkHealth());
+      return { defaults: defaultsAt(embedded.endpoint), embedded };
+    },
+    (error: unknown) => {
+      if (!String(error).includes('EADDRINUSE')) throw error;
+      // An AppError without a hint: the CLI prints this one line, not the child's error after it.
+      throw new AppError(
+        'EmbeddedS3PortInUse',
+        `the embedded S3 endpoint cannot listen on ${host}:${port}: the port is in use ` +
+          '(another Squidship?). Set SQUIDSHIP_EMBEDDED_S3_PORT, or SQUIDSHIP_EMBEDDED_S3=false with SQUIDSHIP_S3_ENDPOINT',
+        { cause: error },
+      );
+    },
+  );
+  // Handled where it is awaited; a start that fails first must not also be an unhandled rejection.
+  started.catch(() => undefined);
+  return { known: port === 0 ? null : defaultsAt(`http://${formatHostForUrl(host)}:${port}`), started, awaited: null };
+}
+
+/** Waits for the embedded endpoint (once) and puts its stop on the stack. */
+function awaitS3Defaults(start: S3DefaultsStart, stack: Array<() => Promise<void>>): Promise<S3Defaults> {
+  start.awaited ??= start.started.then(({ defaults, embedded }) => {
+    if (embedded !== null) stack.push(() => embedded.stop());
+    return defaults;
   });
-  stack.push(() => embedded.stop());
-  watch.readinessChecks.push(() => embedded.checkHealth());
-  return embeddedDefaults(embedded.endpoint);
+  return start.awaited;
+}
+
+function formatHostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 /**

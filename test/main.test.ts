@@ -1,10 +1,41 @@
 // The composition root as `npm start` runs it: embedded SQLite and S3, the first-start banner.
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSquidship, type RunningSquidship } from '../src/main.js';
+import { createStore } from '../src/storage/create-store.js';
+import { createSecretBox } from '../src/storage/secret-box.js';
+import { createAccountWithSquid, s3Config } from './storage/store-fixtures.js';
+
+/** A loopback port held by a plain TCP server until `close()`. */
+async function holdPort(port = 0): Promise<{ port: number; close(): Promise<void> }> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no TCP address');
+  return { port: address.port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** Live processes whose command line contains `text` (Linux /proc). */
+function listProcessesMentioning(text: string): string[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+      } catch {
+        return false; // gone meanwhile
+      }
+    });
+}
 
 function captureOutput(): { stream: Writable; text(): string } {
   let text = '';
@@ -109,5 +140,34 @@ describe('startSquidship', () => {
     const other = await mkdtemp(join(tmpdir(), 'squidship-main-'));
     dirs.push(other);
     await expect(start(other, { SQUIDSHIP_EMBEDDED_S3_PORT: port })).rejects.toThrow(/port is in use.*SQUIDSHIP_EMBEDDED_S3_PORT/);
+  });
+
+  it('has the embedded endpoint on a fixed port serving once the start returns (it boots beside the app)', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'squidship-main-'));
+    dirs.push(dataDir);
+    const free = await holdPort();
+    await free.close();
+    const { server } = await start(dataDir, { SQUIDSHIP_EMBEDDED_S3_PORT: String(free.port) });
+    expect(server.s3Endpoint).toBe(`http://127.0.0.1:${free.port}`);
+    expect((await fetch(`${server.s3Endpoint}/my-bucket?list-type=2`)).status).toBe(200);
+  });
+
+  it('stops the embedded endpoint it began when the start fails while it boots (its port is free again)', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'squidship-main-'));
+    dirs.push(dataDir);
+    // A stored secret under another key: the start fails at the key check, after the embedded
+    // endpoint's process was spawned and before anything waited for it.
+    const store = await createStore({ databaseUrl: null, dataDir, secretBox: createSecretBox(randomBytes(32)) });
+    await store.migrate();
+    const { squid } = await createAccountWithSquid(store, 'keyed');
+    await store.putDestination(squid.id, 's3', true, s3Config(), Date.now());
+    await store.close();
+    const free = await holdPort();
+    await free.close();
+    const env = { SQUIDSHIP_SECRET_KEY: randomBytes(32).toString('hex'), SQUIDSHIP_EMBEDDED_S3_PORT: String(free.port) };
+    await expect(start(dataDir, env)).rejects.toThrow(/secret key does not decrypt/);
+    // Its process is gone, not left booting (it would bind the port after this test), and the port is free.
+    expect(listProcessesMentioning(join(dataDir, 's3'))).toEqual([]);
+    await (await holdPort(free.port)).close();
   });
 });

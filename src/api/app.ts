@@ -1,8 +1,6 @@
 // Builds the Fastify app (never listens): logging, validation, body parsers, auth, the one error
-// handler, the OpenAPI document and every route under /v1. main.ts and tests call buildApp.
+// handler, the OpenAPI document (openapi.ts) and every route under /v1. main.ts and tests call buildApp.
 import { randomUUID } from 'node:crypto';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, type preValidationHookHandler, type RouteOptions } from 'fastify';
 import { createTokenAuthenticator } from '../accounts/api-tokens.js';
 import type { AppDeps } from './app-deps.js';
@@ -12,8 +10,8 @@ import { registerDashboard } from './dashboard.js';
 import { applyHeadersTimeout, createConnectionOptions } from './connection-options.js';
 import { createErrorHandler, echoRequestId, handleNotFound } from './errors.js';
 import { createLoggerOptions } from './logging.js';
+import { registerOpenApi } from './openapi.js';
 import { createRequestLimits } from './rate-limits.js';
-import { EXTENSION_TAG } from './schemas.js';
 import { createValidatorCompiler } from './validation.js';
 import { createChannelRoutes } from './routes/channels.js';
 import { createCrawlerRoutes } from './routes/crawlers.js';
@@ -54,7 +52,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   const limits = createRequestLimits(deps.config.limits, deps.clock);
   app.addHook('onRequest', limits.limitAddress);
   registerAuth(app, createTokenAuthenticator(deps.store, deps.clock), limits);
-  await registerOpenApi(app);
+  await registerOpenApi(app, deps.config.publicUrl);
 
   // Before every route, so that each one (and the 404s) is counted.
   if (deps.metrics !== undefined) countHttpRequests(app, deps.metrics);
@@ -90,39 +88,4 @@ function addEmptyBodyDefault(route: RouteOptions): void {
   };
   const existing = route.preValidation;
   route.preValidation = existing === undefined ? [setEmptyBody] : [setEmptyBody, ...(Array.isArray(existing) ? existing : [existing])];
-}
-
-async function registerOpenApi(app: FastifyInstance): Promise<void> {
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: {
-        title: 'Squidship API',
-        version: '0.1.0',
-        description:
-          'A self-hosted, Lobstr.io-compatible API. Paths, bodies and errors follow Lobstr\'s documentation; ' +
-          `operations tagged "${EXTENSION_TAG}" (descriptions starting with "Squidship extension:") are Squidship's own.`,
-      },
-      components: {
-        securitySchemes: {
-          token: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Authorization: Token <API token>' },
-        },
-      },
-      security: [{ token: [] }],
-      tags: [
-        { name: 'Account' },
-        { name: 'Crawlers' },
-        { name: 'Squids' },
-        { name: 'Runs' },
-        { name: 'Results' },
-        { name: 'Delivery' },
-        { name: 'Tasks', description: 'Lobstr\'s crawler inputs: Squidship runs no crawlers, so these answer 400 NotSupported.' },
-        { name: 'Website accounts', description: 'Lobstr\'s website logins: Squidship keeps none, so these answer 400 NotSupported.' },
-        { name: 'Health' },
-        { name: EXTENSION_TAG, description: 'Endpoints and fields that Lobstr does not have.' },
-      ],
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
 }

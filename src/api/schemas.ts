@@ -7,12 +7,15 @@ export const HEX_ID_PATTERN = '^[0-9a-fA-F]{32}$';
 
 export const EXTENSION_TAG = 'Squidship extensions';
 
-/** Marks a route schema as ours, not Lobstr's: a description prefix and the extensions tag. */
-export function markExtension<T extends { description?: string; tags?: string[] }>(schema: T): T {
+/**
+ * Marks a route schema as ours, not Lobstr's: a description prefix, and the extensions tag in
+ * place of its resource's tag, so that /docs lists each extension once (under that tag).
+ */
+export function markExtension<T extends { description?: string }>(schema: T): T & { tags: string[] } {
   return {
     ...schema,
     description: `Squidship extension: ${schema.description ?? ''}`.trim(),
-    tags: [...(schema.tags ?? []), EXTENSION_TAG],
+    tags: [EXTENSION_TAG],
   };
 }
 

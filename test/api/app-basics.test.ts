@@ -31,7 +31,7 @@ describe('API basics', () => {
     expect(await server.request('GET', '/readyz', undefined, none)).toMatchObject({ status: 200, body: { status: 'ok' } });
     const docs = await server.request('GET', '/docs', undefined, none);
     expect(docs.status).toBe(200);
-    expect(docs.body).toContain('Swagger UI');
+    expect(docs.body).toContain('<title>Squidship API</title>');
     const openapi = await server.request('GET', '/openapi.json', undefined, none);
     expect(openapi.status).toBe(200);
     expect(openapi.body.openapi).toMatch(/^3\./);

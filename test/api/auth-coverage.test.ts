@@ -1,7 +1,10 @@
 // The token check is attached to each route as it is registered (and routes call requireAccount
 // besides): every operation of the OpenAPI document that does not declare itself public
-// (`security: []`) must answer 401 without a token, and the public ones must not.
+// (`security: []`) must answer 401 without a token, and the public ones must not. So must the
+// Lobstr paths Squidship answers 400 and leaves out of the document.
 import { afterEach, describe, expect, it } from 'vitest';
+import { LOBSTR_TEST_ROUTES } from '../../src/api/routes/delivery.js';
+import { NOT_SUPPORTED } from '../../src/api/routes/not-supported.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 interface OpenApiDocument {
@@ -31,5 +34,18 @@ describe('API auth coverage', () => {
     expect(checked).toContain('get /v1/squids/{id}');
     expect(checked).toContain('get /healthz');
     expect(checked.length).toBeGreaterThan(20);
+  });
+
+  it('answers 401 without a token on the Lobstr paths left out of the document', async () => {
+    server = await startTestServer();
+    const hidden = [
+      ...NOT_SUPPORTED.map(({ method, url }) => [method, `/v1${url.replaceAll(':id', '0'.repeat(32))}`]),
+      ...Object.keys(LOBSTR_TEST_ROUTES).map((route) => ['POST', `/v1/delivery/${route}`]),
+    ];
+    for (const [method, url] of hidden) {
+      const response = await server.request(method!, url!, undefined, { authorization: '' });
+      expect([method, url, response.status]).toEqual([method, url, 401]);
+    }
+    expect(hidden.length).toBeGreaterThan(20);
   });
 });

@@ -1,6 +1,6 @@
 // The binary COPY data of one text column, cut anywhere, into the store's batches.
 import { describe, expect, it } from 'vitest';
-import { createBinaryCopyBatches } from '../../src/storage/postgres/binary-copy-batches.js';
+import { createBinaryCopyBatches, type BinaryCopyBatches } from '../../src/storage/postgres/binary-copy-batches.js';
 import type { ResultTextBatch } from '../../src/storage/store.js';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
@@ -27,6 +27,11 @@ function binaryCopy(texts: readonly string[], options: { extension?: Buffer; fla
   return Buffer.concat([SIGNATURE, int32(options.flags ?? 0), int32(extension.length), extension, ...rows, int16(-1)]);
 }
 
+/** Writes `bytes[start, end)` whole: write() stops after each batch it completes. */
+function writeAll(decoder: BinaryCopyBatches, bytes: Buffer, start: number, end: number): void {
+  for (let at = start; at < end; ) at = decoder.write(bytes, at, end);
+}
+
 /** Decodes `bytes` written in pieces of the given sizes (cycled); every batch copied out at once. */
 function decode(bytes: Buffer, batchSize: number, sizes: readonly number[] = [bytes.length]) {
   const batches: Array<{ rowCount: number; text: string }> = [];
@@ -38,7 +43,7 @@ function decode(bytes: Buffer, batchSize: number, sizes: readonly number[] = [by
     const size = sizes[i % sizes.length]!;
     // Written from inside a larger buffer, as a socket chunk holds the data among other bytes.
     const chunk = Buffer.concat([Buffer.from('xx'), bytes.subarray(at, at + size), Buffer.from('yy')]);
-    decoder.write(chunk, 2, chunk.length - 2);
+    writeAll(decoder, chunk, 2, chunk.length - 2);
     at += size;
   }
   decoder.end();
@@ -90,7 +95,7 @@ describe('createBinaryCopyBatches', () => {
       seen.push(batch.texts.toString('utf8'));
     });
     const bytes = binaryCopy(texts.slice(0, 12));
-    decoder.write(bytes, 0, bytes.length);
+    writeAll(decoder, bytes, 0, bytes.length);
     decoder.end();
     // Nothing released: six batches in six distinct buffers, each still holding its rows.
     expect(new Set(held.map((batch) => batch.texts.buffer)).size).toBe(6);
@@ -103,9 +108,28 @@ describe('createBinaryCopyBatches', () => {
       batch.release?.();
       batch.release?.();
     });
-    again.write(bytes, 0, bytes.length);
+    writeAll(again, bytes, 0, bytes.length);
     again.end();
     expect(new Set(reused.map((batch) => batch.texts.buffer)).size).toBe(2);
+  });
+
+  it('stops a write after the batch it completes, so the caller hands out one batch at a time', () => {
+    const given: string[] = [];
+    const decoder = createBinaryCopyBatches(5, (batch) => given.push(batch.texts.toString('utf8')));
+    const bytes = binaryCopy(texts);
+    const stops: number[] = [];
+    for (let at = 0; at < bytes.length; ) {
+      at = decoder.write(bytes, at, bytes.length);
+      stops.push(at);
+      // Never more than one batch out of a single write.
+      expect(given.length).toBeGreaterThanOrEqual(stops.length - 1);
+      expect(given.length).toBeLessThanOrEqual(stops.length);
+    }
+    decoder.end();
+    // Four whole batches, then the rest of the bytes (three rows and the trailer) in one write.
+    expect(stops.length).toBe(5);
+    expect(stops.at(-1)).toBe(bytes.length);
+    expect(given).toEqual([expected(0, 5), expected(5, 10), expected(10, 15), expected(15, 20), expected(20, 23)]);
   });
 
   it('refuses what is not the binary COPY of one text column', () => {

@@ -104,7 +104,9 @@ describe.skipIf(testDatabaseUrl() === null)('copyOutBatches [postgres]', () => {
       expect(texts.join('')).toBe(expected);
       // Released buffers come back for later batches unless the reader ran ahead of the consumer.
       expect(texts.length).toBe(25);
-      expect(buffers.size).toBeLessThanOrEqual(6);
+      // The reader decodes a batch only when asked for one, whatever the network delivered at
+      // once: the batch the consumer just released and the one being filled, on every Node.
+      expect(buffers.size).toBeLessThanOrEqual(2);
     });
   });
 

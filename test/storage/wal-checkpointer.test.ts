@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSqliteStore } from '../../src/storage/sqlite/create-sqlite-store.js';
-import { MAIN_THREAD_AUTOCHECKPOINT_PAGES, startWalCheckpointer, type WalCheckpointer } from '../../src/storage/sqlite/wal-checkpointer.js';
+import { MAIN_THREAD_AUTOCHECKPOINT_PAGES, startWalCheckpointer, WAL_LIMIT_BYTES, type WalCheckpointer } from '../../src/storage/sqlite/wal-checkpointer.js';
 import { testSecretBox } from '../helpers/temp-store.js';
 import { createAccountWithSquid, pushRows } from './store-fixtures.js';
 import { pollUntil } from '../helpers/poll-until.js';
@@ -95,9 +95,46 @@ describe('startWalCheckpointer', () => {
     }
     expect(failures).toEqual([]);
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
-    expect(largestWalBytes).toBeLessThan(80 * MIB);
+    // The limit and the commit that crossed it, however fast the checkpoints run: each commit
+    // that finds the WAL file past the limit makes the next one wait.
+    expect(largestWalBytes).toBeLessThan(WAL_LIMIT_BYTES + 5 * MIB);
     // The last checkpoint runs on the thread after the last commit: wait for it, not a snapshot.
     await pollUntil(() => fileBytes(filePath) > 60 * MIB, { timeoutMs: 15_000, what: () => `the database file to pass 60 MiB (${fileBytes(filePath)} bytes)` });
+  });
+
+  it('lets writes go on past the limit while a reader\'s snapshot holds the WAL, and starts it over after', async () => {
+    const filePath = join(dir, 'held.db');
+    const db = (raw = openRaw(filePath));
+    const started = (checkpointer = startWalCheckpointer({ raw: db, filePath, busyTimeoutMs: 5000, onFailure: (error) => expect.fail(error.message) }));
+    await pollUntil(() => db.pragma('wal_autocheckpoint', { simple: true }) === 0, { timeoutMs: 15_000, what: 'the thread to be ready' });
+    const insert = db.prepare('WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000) INSERT INTO pages (body) SELECT randomblob(4000) FROM n');
+    const reader = new Sqlite(filePath, { readonly: true });
+    try {
+      // An open read transaction: no checkpoint can copy a frame committed after its snapshot.
+      reader.exec('BEGIN');
+      reader.prepare('SELECT count(*) FROM pages').get();
+      // 15 commits of about 4 MiB: past the 40 MiB limit, which no checkpoint can bring back now.
+      for (let commit = 0; commit < 15; commit += 1) {
+        await started.beforeWrite();
+        insert.run();
+        started.afterCommit();
+      }
+      expect(fileBytes(`${filePath}-wal`)).toBeGreaterThan(WAL_LIMIT_BYTES);
+      reader.exec('COMMIT');
+    } finally {
+      reader.close();
+    }
+    // The reader gone, a checkpoint copies every frame and the next commits start the WAL over:
+    // the first of them cuts its file back to the limit (journal_size_limit).
+    await pollUntil(
+      async () => {
+        await started.beforeWrite();
+        insert.run();
+        started.afterCommit();
+        return fileBytes(`${filePath}-wal`) <= WAL_LIMIT_BYTES;
+      },
+      { timeoutMs: 15_000, what: () => `the WAL file to be cut back (${fileBytes(`${filePath}-wal`)} bytes)` },
+    );
   });
 
   it('hands checkpoints back to the store\'s connection when the thread fails', async () => {

@@ -33,7 +33,8 @@ export function createChannelRoutes(deps: AppDeps): FastifyPluginAsync {
   return async (app) => {
     app.get('/channels', {
       schema: markExtension({
-        tags: ['Delivery'],
+        operationId: 'listChannels',
+        summary: 'List the server\'s delivery channels',
         description: 'The delivery channels this server has, in the order of the squid view\'s `*_fields`.',
         response: { 200: { type: 'object', properties: { data: { type: 'array', items: channelSchema } } }, ...errorResponses(401) },
       }),

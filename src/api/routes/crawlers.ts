@@ -14,6 +14,8 @@ export function createCrawlerRoutes(): FastifyPluginAsync {
   return async (app) => {
     app.get<{ Querystring: PaginationQuery }>('/crawlers', {
       schema: {
+        operationId: 'listCrawlers',
+        summary: 'List the crawlers',
         tags: ['Crawlers'],
         description: 'The crawlers squids can use: one, "Custom scraper (push results via API)".',
         querystring: { type: 'object', additionalProperties: false, properties: paginationQueryProperties },
@@ -27,6 +29,8 @@ export function createCrawlerRoutes(): FastifyPluginAsync {
 
     app.get<{ Params: IdParams }>('/crawlers/:id', {
       schema: {
+        operationId: 'getCrawler',
+        summary: 'Get a crawler',
         tags: ['Crawlers'],
         description: 'One crawler.',
         params: idParamsSchema,
@@ -44,6 +48,8 @@ export function createCrawlerRoutes(): FastifyPluginAsync {
 
     app.get<{ Params: IdParams }>('/crawlers/:id/params', {
       schema: {
+        operationId: 'getCrawlerParams',
+        summary: 'Get a crawler\'s parameters',
         tags: ['Crawlers'],
         description: 'The crawler\'s task and squid parameters: none for the built-in crawler (your scraper takes its own input).',
         params: idParamsSchema,
@@ -57,6 +63,8 @@ export function createCrawlerRoutes(): FastifyPluginAsync {
     app.get<{ Params: IdParams }>('/crawlers/:id/attributes', {
       config: { public: true },
       schema: {
+        operationId: 'getCrawlerAttributes',
+        summary: 'Get a crawler\'s result attributes',
         tags: ['Crawlers'],
         security: [],
         description: 'The result columns the crawler always produces: none are fixed for the built-in crawler, whose columns are ' +

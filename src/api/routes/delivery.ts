@@ -11,7 +11,7 @@ import { errorResponses, idParamsSchema, markExtension, type IdParams } from '..
 import { squidNotFound } from './squids.js';
 
 /** Lobstr's test routes, by the channel each tests; those no registered channel owns answer 400. */
-const LOBSTR_TEST_ROUTES: Record<string, string> = {
+export const LOBSTR_TEST_ROUTES: Record<string, string> = {
   'test-email': 'email',
   'test-googlesheet': 'Google Sheets',
   'test-webhook': 'webhook',
@@ -41,6 +41,8 @@ export function createDeliveryRoutes(deps: AppDeps): FastifyPluginAsync {
   return async (app) => {
     app.post<{ Querystring: { squid: string } }>('/delivery', {
       schema: {
+        operationId: 'configureDelivery',
+        summary: 'Configure a squid\'s delivery',
         tags: ['Delivery'],
         description:
           `Configure a squid's delivery (${names}). Accepts \`{"<channel>_fields": {...}}\` or the flat dotted form \`{"<channel>_fields.<field>": ...}\` (not both), one channel per request: ${fieldsKeys.join(', ')}. ` +
@@ -75,6 +77,8 @@ export function createDeliveryRoutes(deps: AppDeps): FastifyPluginAsync {
       if (built.has(route)) continue;
       app.post(`/delivery/${route}`, {
         schema: {
+          // Never answers 2xx, so it is no operation of Squidship's API document; docs/lobstr-clients.md lists it.
+          hide: true,
           tags: ['Delivery'],
           description: `Not available: Squidship does not deliver to ${channel} yet. Answers 400 DeliveryChannelNotAvailable.`,
           response: errorResponses(400, 401),
@@ -89,11 +93,18 @@ export function createDeliveryRoutes(deps: AppDeps): FastifyPluginAsync {
 
 type App = Parameters<FastifyPluginAsync>[0];
 
+/** 'test-s3' -> 'testS3': the OpenAPI operationId of a route generated per channel. */
+function toOperationId(kebab: string): string {
+  return kebab.replace(/-(\w)/g, (_match, letter: string) => letter.toUpperCase());
+}
+
 /** POST /v1/delivery/<testRoute>: the channel's probe, through the code its deliveries use. */
 function registerTestRoute(app: App, deps: AppDeps, channel: DeliveryChannel): void {
   const event = `delivery.${channel.testRoute.replace(/-/g, '_')}`;
   app.post<{ Querystring: { squid?: string } }>(`/delivery/${channel.testRoute}`, {
     schema: {
+      operationId: toOperationId(channel.testRoute),
+      summary: `Test ${channel.title} settings`,
       tags: ['Delivery'],
       description:
         `${channel.testDescription} Squidship extension: with \`?squid=ID\`, secrets sent back as the squid view masks them are ` +
@@ -125,7 +136,8 @@ async function withStoredSecrets(deps: AppDeps, accountId: string, squidId: stri
 function registerRotateRoute(app: App, deps: AppDeps, channel: DeliveryChannel, rotate: NonNullable<DeliveryChannel['rotateSecret']>): void {
   app.post<{ Params: IdParams }>(`/squids/:id/${channel.kind}-secret`, {
     schema: markExtension({
-      tags: ['Delivery'],
+      operationId: toOperationId(`rotate-${channel.kind}-secret`),
+      summary: `Rotate a squid's ${channel.title} signing secret`,
       description: `Rotate the squid's ${channel.title} signing secret: the new one is answered once, in \`${channel.fieldsKey}.signing_secret\`, and signs every event sent from now on. 404 when the squid has no ${channel.fieldsKey}.`,
       params: idParamsSchema,
       response: { 200: { type: 'object', additionalProperties: true }, ...errorResponses(401, 404) },

@@ -42,6 +42,8 @@ export function createDownloadRoutes(deps: AppDeps): FastifyPluginAsync {
   return async (app) => {
     app.get<{ Params: IdParams; Querystring: DownloadQuery }>('/runs/:id/download', {
       schema: {
+        operationId: 'getRunDownload',
+        summary: 'Get a link to a run\'s CSV',
         tags: ['Runs'],
         description:
           'A signed URL of the run\'s CSV export, served by Squidship itself and usable without the API token until it expires ' +
@@ -64,14 +66,15 @@ export function createDownloadRoutes(deps: AppDeps): FastifyPluginAsync {
     app.get<{ Params: IdParams; Querystring: SignedQuery }>('/runs/:id/export.csv', {
       config: { public: true },
       schema: markExtension({
-        tags: ['Runs'],
+        operationId: 'downloadRunExport',
+        summary: 'Download a run\'s CSV through a signed link',
         security: [],
         description:
           'the signed download link handed out by GET /v1/runs/{id}/download: the run\'s CSV (text/csv; charset=utf-8, as an attachment). ' +
           'No token; 403 InvalidSignature or DownloadLinkExpired.',
         params: idParamsSchema,
         querystring: { type: 'object', properties: { expires: { type: 'string' }, signature: { type: 'string' } } },
-        response: errorResponses(403, 404),
+        response: { 200: { description: 'The run\'s CSV, as an attachment.', content: { 'text/csv': { schema: { type: 'string' } } } }, ...errorResponses(403, 404) },
       }),
     }, async (request, reply) => {
       const { id } = request.params;

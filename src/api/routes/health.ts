@@ -14,13 +14,13 @@ export function createHealthRoutes(deps: AppDeps): FastifyPluginAsync {
     app.get('/healthz', {
       logLevel: selectProbeLogLevel(deps.config),
       config: { public: true },
-      schema: { tags: ['Health'], security: [], description: 'The process is alive.', response: { 200: okSchema } },
+      schema: { operationId: 'getLiveness', summary: 'Liveness probe', tags: ['Health'], security: [], description: 'The process is alive.', response: { 200: okSchema } },
     }, async () => ({ status: 'ok' }));
 
     app.get<{ Reply: { status: string } | ErrorBody }>('/readyz', {
       logLevel: selectProbeLogLevel(deps.config),
       config: { public: true },
-      schema: { tags: ['Health'], security: [], description: 'The database answers, and so does every part this process runs (its worker loop, the embedded S3 endpoint).', response: { 200: okSchema, ...errorResponses(503) } },
+      schema: { operationId: 'getReadiness', summary: 'Readiness probe', tags: ['Health'], security: [], description: 'The database answers, and so does every part this process runs (its worker loop, the embedded S3 endpoint).', response: { 200: okSchema, ...errorResponses(503) } },
     }, async (request, reply) => {
       try {
         await deps.store.ping();

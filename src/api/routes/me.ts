@@ -10,6 +10,8 @@ export function createMeRoutes(_deps: AppDeps): FastifyPluginAsync {
   return async (app) => {
     app.get('/me', {
       schema: {
+        operationId: 'getMe',
+        summary: 'Get the token\'s account',
         tags: ['Account'],
         description: 'The account the token belongs to.',
         response: {
@@ -37,6 +39,8 @@ export function createMeRoutes(_deps: AppDeps): FastifyPluginAsync {
 
     app.get('/user/balance', {
       schema: {
+        operationId: 'getBalance',
+        summary: 'Get the account\'s balance',
         tags: ['Account'],
         description: 'Squidship charges nothing and limits no slots: `consumed` and `used_slots` are 0; `available` and ' +
           '`total_available_slots` are 2147483647 (no limit), integers as Lobstr\'s clients expect.',

@@ -10,7 +10,6 @@ import { errorResponses } from '../schemas.js';
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
 interface Reason {
-  tag: string;
   why: string;
   instead: string;
 }
@@ -18,31 +17,26 @@ interface Reason {
 const PUSH_RESULTS = 'Run your own scraper and push its rows with POST /v1/runs/{id}/results (or `squidship push FILE --squid ID`).';
 
 const TASKS: Reason = {
-  tag: 'Tasks',
   why: 'Squidship runs no crawlers, so squids take no tasks (input URLs or parameters).',
   instead: PUSH_RESULTS,
 };
 
 const RUN_TASKS: Reason = {
-  tag: 'Runs',
   why: 'Squidship runs no tasks, so a run has none to list.',
   instead: 'GET /v1/runs/{id}/stats shows a run\'s progress and GET /v1/results?run={id} its rows.',
 };
 
 const ACCOUNTS: Reason = {
-  tag: 'Website accounts',
   why: 'Squidship logs in to no website, so it keeps no website accounts or cookies.',
   instead: `Your scraper handles its own logins. ${PUSH_RESULTS}`,
 };
 
 const EMPTY: Reason = {
-  tag: 'Squids',
   why: 'Squidship keeps no tasks on a squid, so there is nothing to empty.',
   instead: `${PUSH_RESULTS} DELETE /v1/squids/{id} removes a squid with its runs and results.`,
 };
 
 const CHAIN: Reason = {
-  tag: 'Squids',
   why: 'Squidship does not chain squids.',
   instead: 'Start the next squid\'s run from your own code with POST /v1/runs when a run is done.',
 };
@@ -84,7 +78,9 @@ export function createNotSupportedRoutes(): FastifyPluginAsync {
       app.route({
         method,
         url,
-        schema: { tags: [reason.tag], description: `Not supported: answers 400 NotSupported. ${reason.why} ${reason.instead}`, response: errorResponses(400, 401) },
+        // Hidden from the API document: an operation that never answers 2xx is none of Squidship's
+        // (its description there would be all error). docs/lobstr-clients.md lists every one.
+        schema: { hide: true, response: errorResponses(400, 401) },
         handler: async (request) => {
           requireAccount(request);
           throw new AppError('NotSupported', message, { status: 400 });

@@ -24,6 +24,8 @@ export function createResultRoutes(deps: AppDeps): FastifyPluginAsync {
   return async (app) => {
     app.get<{ Querystring: PaginationQuery & { squid?: string; run?: string } }>('/results', {
       schema: {
+        operationId: 'listResults',
+        summary: 'List result rows',
         tags: ['Results'],
         description: 'Result rows in push order, of a squid (`squid`) or of a run (`run`): exactly one of the two.',
         querystring: {

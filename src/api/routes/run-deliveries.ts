@@ -90,7 +90,8 @@ export function createRunDeliveriesRoutes(deps: AppDeps): FastifyPluginAsync {
   return async (app) => {
     app.get<{ Params: IdParams }>('/runs/:id/deliveries', {
       schema: markExtension({
-        tags: ['Runs'],
+        operationId: 'listRunDeliveries',
+        summary: 'List a run\'s deliveries',
         description:
           'Every delivery of the run (one per destination and round, oldest first) with its attempts: times, outcome, error with a hint, rows, bytes, object key and ETag.',
         params: idParamsSchema,
@@ -105,7 +106,8 @@ export function createRunDeliveriesRoutes(deps: AppDeps): FastifyPluginAsync {
 
     app.post<{ Params: IdParams }>('/runs/:id/deliveries', {
       schema: markExtension({
-        tags: ['Runs'],
+        operationId: 'redeliverRun',
+        summary: 'Deliver a finished run again',
         description:
           'Deliver a finished run again to its squid\'s current active destinations (a new round; same object key, so the object is overwritten). ' +
           'Answers 202 with the new deliveries; 409 RunNotFinished or DeliveryInProgress; 400 NoActiveDestination.',

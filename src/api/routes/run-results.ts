@@ -100,7 +100,8 @@ export function createRunResultRoutes(deps: AppDeps): FastifyPluginAsync {
     });
     app.post<{ Params: IdParams }>('/runs/:id/results', {
       schema: markExtension({
-        tags: ['Runs', 'Results'],
+        operationId: 'pushRunResults',
+        summary: 'Push result rows to a run',
         description:
           'appends result rows to a running run. Send a JSON array of objects (`application/json`, up to SQUIDSHIP_MAX_BODY_BYTES) ' +
           'or one JSON object per line (`application/x-ndjson`, no total size limit), or CSV (`text/csv`: the header row gives the keys, ' +

@@ -37,6 +37,8 @@ export function createRunRoutes(deps: AppDeps): FastifyPluginAsync {
   return async (app) => {
     app.post<{ Body: { squid: string } }>('/runs', {
       schema: {
+        operationId: 'startRun',
+        summary: 'Start a run',
         tags: ['Runs'],
         description: 'Starts a run of the squid; it accepts results until it is completed or aborted. One active run per squid (RunInProgress).',
         body: { type: 'object', required: ['squid'], additionalProperties: false, properties: { squid: { type: 'string' } } },
@@ -52,6 +54,8 @@ export function createRunRoutes(deps: AppDeps): FastifyPluginAsync {
 
     app.get<{ Querystring: PaginationQuery & { squid?: string } }>('/runs', {
       schema: {
+        operationId: 'listRuns',
+        summary: 'List a squid\'s runs',
         tags: ['Runs'],
         description: 'The squid\'s runs, newest first.',
         querystring: { type: 'object', additionalProperties: false, properties: { squid: { type: 'string' }, ...paginationQueryProperties } },
@@ -69,11 +73,13 @@ export function createRunRoutes(deps: AppDeps): FastifyPluginAsync {
     });
 
     app.get<{ Params: IdParams }>('/runs/:id', {
-      schema: { tags: ['Runs'], description: 'One run.', params: idParamsSchema, response: { 200: runSchema, ...errorResponses(401, 404) } },
+      schema: { operationId: 'getRun', summary: 'Get a run', tags: ['Runs'], description: 'One run.', params: idParamsSchema, response: { 200: runSchema, ...errorResponses(401, 404) } },
     }, async (request) => serializeRun(await loadRun(requireAccount(request), request.params.id), clock()));
 
     app.get<{ Params: IdParams }>('/runs/:id/stats', {
       schema: {
+        operationId: 'getRunStats',
+        summary: 'Get a run\'s progress',
         tags: ['Runs'],
         description: 'Progress of a run. Squidship runs no tasks: task counts are 0 and `percent_done` is 0% until the run is done.',
         params: idParamsSchema,
@@ -83,6 +89,8 @@ export function createRunRoutes(deps: AppDeps): FastifyPluginAsync {
 
     app.post<{ Params: IdParams }>('/runs/:id/abort', {
       schema: {
+        operationId: 'abortRun',
+        summary: 'Abort a run',
         tags: ['Runs'],
         description: 'Aborts a running run. The results pushed so far are kept and delivered (status `uploading`, then `aborted`). ' +
           'A run that is not running answers 409 RunNotRunning.',
@@ -93,7 +101,8 @@ export function createRunRoutes(deps: AppDeps): FastifyPluginAsync {
 
     app.post<{ Params: IdParams }>('/runs/:id/complete', {
       schema: markExtension({
-        tags: ['Runs'],
+        operationId: 'completeRun',
+        summary: 'Complete a run',
         description: 'the scraper says the run is finished. The run moves through `uploading` (while its deliveries run) to `done` ' +
           'with done_reason `tasks_done`. A run that is not running answers 409 RunNotRunning.',
         params: idParamsSchema,

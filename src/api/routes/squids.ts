@@ -74,6 +74,8 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
   return async (app) => {
     app.post<{ Body: CreateBody | undefined }>('/squids', {
       schema: {
+        operationId: 'createSquid',
+        summary: 'Create a squid',
         tags: ['Squids'],
         description: 'Creates a squid. `crawler` defaults to the built-in crawler; `name` to "Custom scraper (N)".',
         body: { type: 'object', additionalProperties: false, properties: { crawler: { type: 'string' }, name: nameSchema, ...unsupportedProperties } },
@@ -93,6 +95,8 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
 
     app.get<{ Querystring: PaginationQuery & { name?: string } }>('/squids', {
       schema: {
+        operationId: 'listSquids',
+        summary: 'List squids',
         tags: ['Squids'],
         description: 'The account\'s squids, oldest first; `name` matches case-insensitively anywhere in the name.',
         querystring: { type: 'object', additionalProperties: false, properties: { name: { type: 'string' }, ...paginationQueryProperties } },
@@ -108,7 +112,7 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
     });
 
     app.get<{ Params: IdParams }>('/squids/:id', {
-      schema: { tags: ['Squids'], description: 'One squid, with its delivery settings (`*_fields`).', params: idParamsSchema, response: { 200: squidSchema, ...errorResponses(401, 404) } },
+      schema: { operationId: 'getSquid', summary: 'Get a squid', tags: ['Squids'], description: 'One squid, with its delivery settings (`*_fields`).', params: idParamsSchema, response: { 200: squidSchema, ...errorResponses(401, 404) } },
     }, async (request) => {
       const summary = await store.getSquidSummary(requireAccount(request).id, request.params.id.toLowerCase());
       if (summary === null) throw squidNotFound();
@@ -117,6 +121,8 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
 
     app.post<{ Params: IdParams; Body: UpdateBody | undefined }>('/squids/:id', {
       schema: {
+        operationId: 'updateSquid',
+        summary: 'Update a squid',
         tags: ['Squids'],
         description: 'Updates a squid\'s settings (POST, as Lobstr does). Answers the whole squid.',
         params: idParamsSchema,
@@ -152,6 +158,8 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
 
     app.delete<{ Params: IdParams }>('/squids/:id', {
       schema: {
+        operationId: 'deleteSquid',
+        summary: 'Delete a squid',
         tags: ['Squids'],
         description: 'Deletes a squid with its runs, results and delivery settings.',
         params: idParamsSchema,

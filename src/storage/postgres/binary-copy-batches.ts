@@ -8,8 +8,13 @@
 import type { ResultTextBatch } from '../store.js';
 
 export interface BinaryCopyBatches {
-  /** Decodes `bytes[start, end)`, the next bytes of the COPY's data; each whole batch goes to `onBatch`. */
-  write(bytes: Buffer, start: number, end: number): void;
+  /**
+   * Decodes `bytes[start, end)`, the next bytes of the COPY's data, up to the end of the first
+   * batch it completes (which goes to `onBatch`), and returns where it stopped: `end` when every
+   * byte is decoded. The caller passes the rest in again once it has handed that batch on, so
+   * the batches decoded ahead of the consumer do not grow with the size of the network's chunks.
+   */
+  write(bytes: Buffer, start: number, end: number): number;
   /** The data ended: hands out the last batch (fewer rows), if any. Throws when the data stopped before the trailer. */
   end(): void;
 }
@@ -60,10 +65,13 @@ export function createBinaryCopyBatches(batchSize: number, onBatch: (batch: Resu
     onBatch({ rowCount, texts, release });
     rowCount = 0;
   };
-  const endRow = (): void => {
+  /** True when the row completed a batch (handed out). */
+  const endRow = (): boolean => {
     batch[used++] = LF;
     state = 'fieldCount';
-    if (++rowCount === batchSize) handOut(false);
+    if (++rowCount < batchSize) return false;
+    handOut(false);
+    return true;
   };
   /** Room for `bytes` more in the batch (a row's text and its LF). */
   const reserve = (bytes: number): void => {
@@ -74,31 +82,31 @@ export function createBinaryCopyBatches(batchSize: number, onBatch: (batch: Resu
     spare.length = 0;
   };
 
-  /** Reads the fixed-size item of the current state, whole, at `bytes[at]`. */
-  const readFixed = (bytes: Buffer, at: number): void => {
+  /** Reads the fixed-size item of the current state, whole, at `bytes[at]`; true when it completed a batch. */
+  const readFixed = (bytes: Buffer, at: number): boolean => {
     switch (state) {
       case 'header': {
         if (!bytes.subarray(at, at + SIGNATURE.length).equals(SIGNATURE)) throw new Error('the COPY data does not start with the binary COPY signature');
         if ((bytes.readInt32BE(at + SIGNATURE.length) & FLAG_HAS_OIDS) !== 0) throw new Error('the COPY data carries OIDs, which were not asked for');
         remaining = bytes.readInt32BE(at + SIGNATURE.length + 4);
         state = remaining > 0 ? 'extension' : 'fieldCount';
-        return;
+        return false;
       }
       case 'fieldCount': {
         const fields = bytes.readInt16BE(at);
         if (fields === -1) state = 'trailer';
         else if (fields === 1) state = 'fieldLength';
         else throw new Error(`a COPY row has ${fields} fields where 1 was asked for`);
-        return;
+        return false;
       }
       case 'fieldLength': {
         const length = bytes.readInt32BE(at);
         if (length < 0) throw new Error('a COPY row holds NULL where a text was asked for');
         reserve(length + 1);
         remaining = length;
-        if (length === 0) endRow();
-        else state = 'fieldData';
-        return;
+        if (length === 0) return endRow();
+        state = 'fieldData';
+        return false;
       }
       default:
         throw new Error(`no fixed-size item in state ${state}`);
@@ -115,7 +123,7 @@ export function createBinaryCopyBatches(batchSize: number, onBatch: (batch: Resu
           used += count;
           at += count;
           remaining -= count;
-          if (remaining === 0) endRow();
+          if (remaining === 0 && endRow()) return at;
         } else if (state === 'extension') {
           const count = Math.min(remaining, end - at);
           at += count;
@@ -127,18 +135,19 @@ export function createBinaryCopyBatches(batchSize: number, onBatch: (batch: Resu
           const size = FIXED_BYTES[state]!;
           if (gatheredBytes === 0 && end - at >= size) {
             at += size;
-            readFixed(bytes, at - size);
+            if (readFixed(bytes, at - size)) return at;
             continue;
           }
           const count = Math.min(size - gatheredBytes, end - at);
           bytes.copy(gathered, gatheredBytes, at, at + count);
           gatheredBytes += count;
           at += count;
-          if (gatheredBytes < size) return;
+          if (gatheredBytes < size) return at;
           gatheredBytes = 0;
-          readFixed(gathered, 0);
+          if (readFixed(gathered, 0)) return at;
         }
       }
+      return at;
     },
     end() {
       if (state !== 'trailer') throw new Error('the COPY data ended before its trailer');

@@ -14,11 +14,10 @@ import type { Database } from '../kysely/database.js';
 import { toHashKey, type DialectOps } from '../kysely/dialect-ops.js';
 import { planSqliteResultTexts, sqliteResultExportOps } from './result-export-ops.js';
 import { createStatementCache, type CachingSqliteDatabase } from './statement-cache.js';
-import { MAIN_THREAD_AUTOCHECKPOINT_PAGES, startWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
+import { MAIN_THREAD_AUTOCHECKPOINT_PAGES, startWalCheckpointer, WAL_LIMIT_BYTES, type WalCheckpointer } from './wal-checkpointer.js';
 
 const BUSY_TIMEOUT_MS = 5000;
 const WAKEUP_EVENT = 'deliveries';
-const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Kysely's SQLite adapter takes no migration lock (one connection per process). Ours opens
@@ -61,8 +60,9 @@ function openDatabase(filePath: string): SqliteDatabase.Database {
   // Until the store first ingests rows (and from then on in a thread, wal-checkpointer.ts).
   raw.pragma(`wal_autocheckpoint = ${MAIN_THREAD_AUTOCHECKPOINT_PAGES}`);
   // A WAL that grew past this (a long export's snapshot kept it from starting over) is cut
-  // back to it when it next starts over, instead of keeping its largest size on disk.
-  raw.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT_BYTES}`);
+  // back to it when it next starts over, instead of keeping its largest size on disk. The
+  // checkpoint thread's limit, which reads the WAL's size from its file (wal-checkpointer.ts).
+  raw.pragma(`journal_size_limit = ${WAL_LIMIT_BYTES}`);
   return raw;
 }
 
