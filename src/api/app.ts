@@ -13,6 +13,7 @@ import { createErrorHandler, echoRequestId, handleNotFound } from './errors.js';
 import { createLoggerOptions } from './logging.js';
 import { createRequestLimits } from './rate-limits.js';
 import { EXTENSION_TAG } from './schemas.js';
+import { rejectNulCharacters } from './nul-characters.js';
 import { createValidatorCompiler } from './validation.js';
 import { createCrawlerRoutes } from './routes/crawlers.js';
 import { createDeliveryRoutes } from './routes/delivery.js';
@@ -52,6 +53,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   const limits = createRequestLimits(deps.config.limits, deps.clock);
   app.addHook('onRequest', limits.limitAddress);
   registerAuth(app, createTokenAuthenticator(deps.store, deps.clock), limits);
+  app.addHook('preValidation', rejectNulCharacters);
   await registerOpenApi(app);
 
   // Before every route, so that each one (and the 404s) is counted.
