@@ -66,7 +66,7 @@ const WRONG_VALUES: unknown[] = [
 function badTokenHeader(random: Random, targets: FuzzTargets): Record<string, string> {
   // Mostly the right token, so the bad body, id or query reaches the handler behind the check.
   if (random() < 0.6) return { authorization: `Token ${targets.token}` };
-  return pick(random, [
+  return pick<Record<string, string>>(random, [
     {},
     { authorization: 'Token ' },
     { authorization: 'Token not-a-token' },

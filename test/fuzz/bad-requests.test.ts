@@ -52,14 +52,21 @@ function shapeProblem(method: string, answer: Answer): string | null {
   return ok ? null : `not the error shape: ${answer.text.slice(0, 200)}`;
 }
 
-async function seed(server: TestServer): Promise<FuzzTargets> {
-  const squid = await server.request('POST', '/v1/squids', { name: 'fuzzed' });
+/** A squid with a running run holding two rows, for requests to reach past the id lookups. */
+let seeded = 0;
+async function seedSquidAndRun(server: TestServer): Promise<{ squidId: string; runId: string }> {
+  // Names are unique in an account.
+  const squid = await server.request('POST', '/v1/squids', { name: `fuzzed ${++seeded}` });
   const run = await server.request('POST', '/v1/runs', { squid: squid.body.id });
   const pushed = await server.request('POST', `/v1/runs/${run.body.id}/results`, '{"a":1,"n":12345678901234567890}\n{"a":2}\n', { 'content-type': 'application/x-ndjson' });
   expect([squid.status, run.status, pushed.status]).toEqual([200, 200, 200]);
+  return { squidId: squid.body.id, runId: run.body.id };
+}
+
+async function seed(server: TestServer): Promise<FuzzTargets> {
   const other = await server.createAccountWithToken('other');
   const otherSquid = await server.request('POST', '/v1/squids', { name: 'theirs' }, { authorization: `Token ${other.token}` });
-  return { token: server.token, otherToken: other.token, squidId: squid.body.id, runId: run.body.id, otherSquidId: otherSquid.body.id };
+  return { token: server.token, otherToken: other.token, otherSquidId: otherSquid.body.id, ...(await seedSquidAndRun(server)) };
 }
 
 async function fuzz(temp: TempStore, count: number): Promise<void> {
@@ -87,6 +94,11 @@ async function fuzz(temp: TempStore, count: number): Promise<void> {
         : null;
       if (problem !== null) failures.push(`#${i} ${request.label} -> ${problem}`);
       before = after;
+      // A request that was accepted may have deleted, emptied or ended the targets: renew them.
+      if (answer.status < 300 && request.method !== 'GET' && request.method !== 'HEAD') {
+        Object.assign(targets, await seedSquidAndRun(server));
+        before = await snapshotter.take();
+      }
     }
     console.log(`fuzz [${temp.dialect}] seed ${SEED}: ${count} requests over ${operations.length} operations; statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
     expect(operations.length).toBeGreaterThan(40);
