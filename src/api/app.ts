@@ -12,6 +12,7 @@ import { createErrorHandler, echoRequestId, handleNotFound } from './errors.js';
 import { createLoggerOptions } from './logging.js';
 import { registerOpenApi } from './openapi.js';
 import { createRequestLimits } from './rate-limits.js';
+import { rejectNulCharacters } from './nul-characters.js';
 import { createValidatorCompiler } from './validation.js';
 import { createChannelRoutes } from './routes/channels.js';
 import { createCrawlerRoutes } from './routes/crawlers.js';
@@ -52,6 +53,7 @@ export async function buildApp(deps: AppDeps, options: BuildAppOptions = {}): Pr
   const limits = createRequestLimits(deps.config.limits, deps.clock);
   app.addHook('onRequest', limits.limitAddress);
   registerAuth(app, createTokenAuthenticator(deps.store, deps.clock), limits);
+  app.addHook('preValidation', rejectNulCharacters);
   await registerOpenApi(app, deps.config.publicUrl);
 
   // Before every route, so that each one (and the 404s) is counted.
