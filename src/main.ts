@@ -25,6 +25,7 @@ import { getCsvAddonLoadError, loadCsvAddon } from './export/formats/csv/native-
 import { startEmbeddedS3 } from './channels/s3/embedded-server.js';
 import { createMetrics } from './metrics/metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
+import { createSquidPurger } from './purge/squid-purger.js';
 import { createStore } from './storage/create-store.js';
 import { createSecretBox } from './storage/secret-box.js';
 import { lockDataDir } from './storage/sqlite/data-dir-lock.js';
@@ -71,7 +72,12 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
       stack.push(() => lock.release());
     }
     const secretKey = await loadSecretKey(config);
-    const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, secretBox: createSecretBox(secretKey) });
+    const store = await createStore({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      secretBox: createSecretBox(secretKey),
+      sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
+    });
     stack.push(() => store.close());
     await store.migrate();
     // A wrong key (a restore without secret.key) would otherwise start and answer 500 on squid listings.
@@ -92,7 +98,11 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
       createWebhookChannel({ egress, timeoutMs: config.webhook.timeoutMs, renderDownloadUrl }),
     ]);
     const metrics = createMetrics({ store, clock });
-    const deps: AppDeps = { store, config, clock, channels, urlSigningKey, publicUrl, readinessChecks, metrics };
+    // Every role purges deleted squids: the API's deletions wake it, the interval finds the rest.
+    const purger = createSquidPurger({ store, logger, batchRows: config.purge.batchRows, intervalMs: config.purge.intervalMs });
+    purger.start();
+    stack.push(() => purger.stop());
+    const deps: AppDeps = { store, config, clock, channels, urlSigningKey, publicUrl, readinessChecks, metrics, onSquidDeleted: () => purger.wake() };
 
     if (options.role !== 'api') {
       const worker = createDeliveryWorker({

@@ -19,4 +19,6 @@ export interface AppDeps {
   readinessChecks?: Array<() => string | null>;
   /** The process's metrics: GET /metrics and request counts; absent: no /metrics route. */
   metrics?: Metrics;
+  /** Called once a squid was deleted: wakes this process's purger, which removes its rows. */
+  onSquidDeleted?: () => void;
 }

@@ -55,6 +55,10 @@ export interface Config {
     /** Safety-net poll; workers are woken at once when a run completes. */
     pollIntervalMs: number;
   };
+  /** Deleted squids' rows are removed in the background, this many per transaction. */
+  purge: { batchRows: number; intervalMs: number };
+  /** How long a SQLite write waits for another process's write lock before answering 503. */
+  sqliteBusyTimeoutMs: number;
   shutdownTimeoutMs: number;
   http: HttpLimits;
   limits: AccountLimits;
@@ -145,6 +149,9 @@ export const SETTINGS = {
   SQUIDSHIP_DELIVERY_LEASE_MS: createMsSetting(1000, 3_600_000, 60_000, 'How long a worker holds a delivery without renewing it: a dead worker\'s deliveries wait this long before another worker takes them.'),
   SQUIDSHIP_DELIVERY_CONCURRENCY: { kind: 'int', default: 2, min: 1, max: 64, hint: 'deliveries at once', description: 'Deliveries one worker process runs at once.' },
   SQUIDSHIP_DELIVERY_POLL_INTERVAL_MS: createMsSetting(10, 3_600_000, 30_000, 'Safety-net poll; workers are woken at once when a run completes.'),
+  SQUIDSHIP_PURGE_BATCH_ROWS: { kind: 'int', default: 5000, min: 1, max: 1_000_000, hint: 'rows per transaction', description: 'A deleted squid\'s rows are removed in the background in transactions of at most this many rows (each holds the SQLite write lock, and the event loop, while it runs: about 10 ms at the default).' },
+  SQUIDSHIP_PURGE_INTERVAL_MS: createMsSetting(10, 3_600_000, 10_000, 'How often a process looks for deleted squids to purge; a deletion wakes its own process at once, this finds those of other processes and resumes purges a restart cut short.'),
+  SQUIDSHIP_SQLITE_BUSY_TIMEOUT_MS: createMsSetting(0, 60_000, 50, 'How long a write waits for the SQLite write lock that another process (a shell, a backup script) holds before the request answers 503 `DatabaseBusy` with `Retry-After`. SQLite waits synchronously, blocking every request meanwhile: keep it short.'),
   SQUIDSHIP_SHUTDOWN_TIMEOUT_MS: createMsSetting(0, 3_600_000, 30_000, 'How long shutdown waits for in-flight uploads before aborting them; keep it below your orchestrator\'s kill grace period.'),
   SQUIDSHIP_HTTP_IDLE_TIMEOUT_MS: createMsSetting(0, 3_600_000, 60_000, 'A connection with no bytes either way for this long is closed: an idle client, a request body that stalls. 0: never.'),
   SQUIDSHIP_HTTP_HEADERS_TIMEOUT_MS: createMsSetting(1000, 3_600_000, 30_000, 'Time a client has to send a request\'s headers (slow clients holding connections open).'),
@@ -211,6 +218,8 @@ export function loadConfig(env: Env, cwd: string): Config {
       concurrency: read.int('SQUIDSHIP_DELIVERY_CONCURRENCY'),
       pollIntervalMs: read.int('SQUIDSHIP_DELIVERY_POLL_INTERVAL_MS'),
     },
+    purge: { batchRows: read.int('SQUIDSHIP_PURGE_BATCH_ROWS'), intervalMs: read.int('SQUIDSHIP_PURGE_INTERVAL_MS') },
+    sqliteBusyTimeoutMs: read.int('SQUIDSHIP_SQLITE_BUSY_TIMEOUT_MS'),
     shutdownTimeoutMs: read.int('SQUIDSHIP_SHUTDOWN_TIMEOUT_MS'),
     http: {
       idleTimeoutMs: read.int('SQUIDSHIP_HTTP_IDLE_TIMEOUT_MS'),

@@ -153,7 +153,7 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
     app.delete<{ Params: IdParams }>('/squids/:id', {
       schema: {
         tags: ['Squids'],
-        description: 'Deletes a squid with its runs, results and delivery settings.',
+        description: 'Deletes a squid with its runs, results and delivery settings. It is gone from every read at once (its name is free again) and its pending deliveries are cancelled; its rows are removed in the background.',
         params: idParamsSchema,
         response: {
           200: { type: 'object', properties: { id: { type: 'string' }, object: { type: 'string' }, deleted: { type: 'boolean' } } },
@@ -162,8 +162,9 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
       },
     }, async (request) => {
       const id = request.params.id.toLowerCase();
-      const deleted = await store.deleteSquid(requireAccount(request).id, id);
+      const deleted = await store.deleteSquid(requireAccount(request).id, id, deps.clock());
       if (!deleted) throw squidNotFound();
+      deps.onSquidDeleted?.();
       return { id, object: 'squid', deleted: true };
     });
   };

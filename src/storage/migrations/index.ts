@@ -5,12 +5,14 @@ import { initialSchema } from './0001-initial-schema.js';
 import { deliveryJobs } from './0002-delivery-jobs.js';
 import { attemptEndpointAnswers } from './0003-attempt-endpoint-answers.js';
 import { apiTokenIds } from './0004-api-token-ids.js';
+import { squidDeletion } from './0006-squid-deletion.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial-schema': initialSchema,
   '0002-delivery-jobs': deliveryJobs,
   '0003-attempt-endpoint-answers': attemptEndpointAnswers,
   '0004-api-token-ids': apiTokenIds,
+  '0006-squid-deletion': squidDeletion,
 };
 
 export const migrationProvider: MigrationProvider = {
