@@ -10,7 +10,8 @@ import type { Store } from '../storage/store.js';
 
 export interface SquidPurgerOptions {
   store: Store;
-  logger: Logger;
+  /** The process's logger (or the HTTP app's, in tests). */
+  logger: Pick<Logger, 'info' | 'warn' | 'error'>;
   batchRows: number;
   intervalMs: number;
 }

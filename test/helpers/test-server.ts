@@ -19,6 +19,7 @@ import type { Account } from '../../src/domain/types.js';
 import type { Store } from '../../src/storage/store.js';
 import { resolveHostHermetically } from './hermetic-resolver.js';
 import { createTempSqliteStore } from './temp-store.js';
+import { createSquidPurger } from '../../src/purge/squid-purger.js';
 
 export interface TestServerOptions {
   /** A store the caller owns (not closed by close()); default: a fresh temp SQLite store. */
@@ -91,6 +92,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   // Signed URLs must point at the real port, known only after listen.
   deps.publicUrl = url;
   const { token, account } = await issueApiToken(store, clock);
+  // As main.ts does: deleted squids' rows are purged in the background, woken by the deletion.
+  const purger = createSquidPurger({ store, logger: app.log, batchRows: config.purge.batchRows, intervalMs: config.purge.intervalMs });
+  purger.start();
+  deps.onSquidDeleted = () => purger.wake();
 
   async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<TestResponse> {
     const sent: Record<string, string> = { authorization: `Token ${token}` };
@@ -123,6 +128,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       if (closed) return;
       closed = true;
       await app.close();
+      await purger.stop();
       await temp?.cleanup();
     },
   };
