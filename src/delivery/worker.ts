@@ -2,6 +2,7 @@
 // each attempt under a lease, sleep until the next one is due. It is woken at once when a run
 // completes (store.subscribeDeliveryWakeups); the poll interval is only a safety net.
 import type { Delivery } from '../domain/types.js';
+import { isDatabaseBusy } from '../storage/database-busy.js';
 import { interruptAttempt, runAttempt, type AttemptControl, type AttemptDeps } from './run-attempt.js';
 
 /** A worker needs exactly what each of its attempts needs. */
@@ -25,6 +26,8 @@ interface InFlight extends AttemptControl {
 
 /** First retry delay when something is due but nothing could be claimed (a race or skew). */
 const MIN_EMPTY_WAKE_MS = 10;
+/** Next claim after the database was busy (SQLite locked by another process): soon, not at the next poll. */
+const BUSY_CLAIM_RETRY_MS = 1000;
 
 export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   const { store, clock, config, workerId } = deps;
@@ -40,6 +43,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   let pumpAgain = false;
   let emptyDueWakes = 0;
   let claimFailing = false;
+  let claimBusy = false;
 
   const clearTimer = (): void => {
     if (timer !== null) clearTimeout(timer);
@@ -73,7 +77,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   async function pump(): Promise<void> {
     for (;;) {
       pumpAgain = false;
-      if (!(await claimWhileRoom())) return sleep(config.delivery.pollIntervalMs);
+      if (!(await claimWhileRoom())) return sleep(claimBusy ? Math.min(BUSY_CLAIM_RETRY_MS, config.delivery.pollIntervalMs) : config.delivery.pollIntervalMs);
       if (state !== 'running' || inFlight.size >= config.delivery.concurrency) return; // a finishing attempt wakes us
       const delayMs = await computeSleepMs();
       if (state !== 'running') return;
@@ -88,9 +92,13 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       try {
         delivery = await store.claimDueDelivery(workerId, clock(), config.delivery.leaseMs);
         claimFailing = false;
+        claimBusy = false;
       } catch (thrown) {
-        claimFailing = true;
-        logger.error({ err: thrown }, 'delivery.claim.failed');
+        claimBusy = isDatabaseBusy(thrown);
+        // Busy passes by itself: not a failure that makes the process unready.
+        claimFailing = !claimBusy;
+        if (claimBusy) logger.warn({ err: thrown }, 'delivery.claim.database_busy');
+        else logger.error({ err: thrown }, 'delivery.claim.failed');
         return false;
       }
       if (delivery === null) return true;

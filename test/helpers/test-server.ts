@@ -72,10 +72,11 @@ export function createTestChannels(config: Config, s3Defaults?: S3Defaults, extr
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const temp = options.store ? null : await createTempSqliteStore();
+  const config: Config = { ...loadConfig(readTestEnv(), tmpdir()), ...options.config };
+  // Its own store waits for another connection's write lock as the server's does (main.ts).
+  const temp = options.store ? null : await createTempSqliteStore({ busyTimeoutMs: config.sqliteBusyTimeoutMs });
   const store = options.store ?? temp!.store;
   const clock = options.clock ?? systemClock;
-  const config: Config = { ...loadConfig(readTestEnv(), tmpdir()), ...options.config };
   const deps: AppDeps = {
     store,
     config,
