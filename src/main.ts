@@ -29,6 +29,7 @@ import { createIngestHeartbeat } from './ingest/ingest-heartbeat.js';
 import { createMetrics } from './metrics/metrics.js';
 import { startMetricsServer } from './metrics/metrics-server.js';
 import { startPeriodicTask } from './runtime/periodic-task.js';
+import { createSquidPurger } from './purge/squid-purger.js';
 import { createStore } from './storage/create-store.js';
 import { createSecretBox } from './storage/secret-box.js';
 import { lockDataDir } from './storage/sqlite/data-dir-lock.js';
@@ -79,7 +80,12 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
     // while this one opens the store and builds the app.
     s3Start = beginS3Defaults(config, options.role, { logger, readinessChecks });
     const secretKey = await loadSecretKey(config);
-    const store = await createStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, secretBox: createSecretBox(secretKey) });
+    const store = await createStore({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      secretBox: createSecretBox(secretKey),
+      sqliteBusyTimeoutMs: config.sqliteBusyTimeoutMs,
+    });
     stack.push(() => store.close());
     await store.migrate();
     // A wrong key (a restore without secret.key) would otherwise start and answer 500 on squid listings.
@@ -97,9 +103,13 @@ export async function startSquidship(options: StartOptions): Promise<RunningSqui
       createWebhookChannel({ egress, timeoutMs: config.webhook.timeoutMs, renderDownloadUrl }),
     ]);
     const metrics = createMetrics({ store, clock });
+    // Every role purges deleted squids: the API's deletions wake it, the interval finds the rest.
+    const purger = createSquidPurger({ store, logger, batchRows: config.purge.batchRows, intervalMs: config.purge.intervalMs });
+    purger.start();
+    stack.push(() => purger.stop());
     const ingestHeartbeat = createIngestHeartbeat({ store, clock, intervalMs: config.cleanup.ingestHeartbeatMs, logger });
     stack.push(async () => ingestHeartbeat.stop());
-    const deps: AppDeps = { store, config, clock, channels, urlSigningKey, publicUrl, readinessChecks, metrics, ingestHeartbeat };
+    const deps: AppDeps = { store, config, clock, channels, urlSigningKey, publicUrl, readinessChecks, metrics, ingestHeartbeat, onSquidDeleted: () => purger.wake() };
 
     // Built, with every route's schema compiled (ready), while the embedded endpoint boots.
     app = options.role === 'worker' ? null : await buildApp(deps, { logger: loggerOptions });

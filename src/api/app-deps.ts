@@ -24,4 +24,6 @@ export interface AppDeps {
   webRoot?: string;
   /** Touches the heartbeat of this process's open ingests (pushes); absent: nothing does. */
   ingestHeartbeat?: IngestHeartbeat;
+  /** Called once a squid was deleted: wakes this process's purger, which removes its rows. */
+  onSquidDeleted?: () => void;
 }

@@ -60,6 +60,10 @@ export interface Config {
     /** Safety-net poll; workers are woken at once when a run completes. */
     pollIntervalMs: number;
   };
+  /** Deleted squids' rows are removed in the background, this many per transaction. */
+  purge: { batchRows: number; intervalMs: number };
+  /** How long a SQLite write waits for another process's write lock before answering 503. */
+  sqliteBusyTimeoutMs: number;
   shutdownTimeoutMs: number;
   cleanup: CleanupSettings;
   http: HttpLimits;
@@ -163,6 +167,9 @@ export const SETTINGS = {
   SQUIDSHIP_DELIVERY_CONCURRENCY: { kind: 'int', default: 2, min: 1, max: 64, hint: 'deliveries at once', description: 'File deliveries (an export written to S3...) one worker process runs at once.' },
   SQUIDSHIP_DELIVERY_EVENT_CONCURRENCY: { kind: 'int', default: 16, min: 1, max: 256, hint: 'events at once', description: 'Events (webhooks: `run.running`, `run.done`...) one worker process sends at once, beside its file deliveries: each is one small request that mostly waits on its endpoint.' },
   SQUIDSHIP_DELIVERY_POLL_INTERVAL_MS: createMsSetting(10, 3_600_000, 30_000, 'Safety-net poll; workers are woken at once when a run completes.'),
+  SQUIDSHIP_PURGE_BATCH_ROWS: { kind: 'int', default: 2000, min: 1, max: 1_000_000, hint: 'rows per transaction', description: 'A deleted squid\'s rows are removed in the background in transactions of at most this many rows (with SQLite each one holds the write lock, and the event loop, while it runs: a few milliseconds at the default).' },
+  SQUIDSHIP_PURGE_INTERVAL_MS: createMsSetting(10, 3_600_000, 10_000, 'How often a process looks for deleted squids to purge; a deletion wakes its own process at once, this finds those of other processes and resumes purges a restart cut short.'),
+  SQUIDSHIP_SQLITE_BUSY_TIMEOUT_MS: createMsSetting(0, 60_000, 50, 'How long a write waits for the SQLite write lock that another process (a shell, a backup script) holds before the request answers 503 `DatabaseBusy` with `Retry-After`. SQLite waits synchronously, blocking every request meanwhile: keep it short.'),
   SQUIDSHIP_SHUTDOWN_TIMEOUT_MS: createMsSetting(0, 3_600_000, 30_000, 'How long shutdown waits for in-flight uploads before aborting them; keep it below your orchestrator\'s kill grace period.'),
   SQUIDSHIP_CLEANUP_INTERVAL_MS: createMsSetting(100, 3_600_000, 60_000, 'How often each process sweeps up what dead processes left: the rows of pushes whose heartbeat stopped (`SQUIDSHIP_INGEST_STALE_MS`), and multipart uploads of delivery attempts that failed or died and that no later attempt closed.'),
   SQUIDSHIP_INGEST_HEARTBEAT_MS: createMsSetting(100, 600_000, 30_000, 'How often a process marks the pushes it is still receiving as alive (one UPDATE for all of them).'),
@@ -234,6 +241,8 @@ export function loadConfig(env: Env, cwd: string): Config {
       eventConcurrency: read.int('SQUIDSHIP_DELIVERY_EVENT_CONCURRENCY'),
       pollIntervalMs: read.int('SQUIDSHIP_DELIVERY_POLL_INTERVAL_MS'),
     },
+    purge: { batchRows: read.int('SQUIDSHIP_PURGE_BATCH_ROWS'), intervalMs: read.int('SQUIDSHIP_PURGE_INTERVAL_MS') },
+    sqliteBusyTimeoutMs: read.int('SQUIDSHIP_SQLITE_BUSY_TIMEOUT_MS'),
     shutdownTimeoutMs: read.int('SQUIDSHIP_SHUTDOWN_TIMEOUT_MS'),
     cleanup: {
       intervalMs: read.int('SQUIDSHIP_CLEANUP_INTERVAL_MS'),

@@ -1,6 +1,7 @@
 // One claimed delivery, start to end: the channel delivers under a renewed lease, then record the outcome
 // with finishAttempt (which only writes while this worker holds the lease). A lost lease
 // records nothing; a shutdown gives the lease back without counting a failure.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { DeliveryFailure } from '../channels/channel.js';
 import type { ChannelRegistry } from '../channels/registry.js';
@@ -8,6 +9,7 @@ import type { Config } from '../config/config.js';
 import type { Clock } from '../domain/clock.js';
 import type { Delivery, DeliveryError } from '../domain/types.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { isDatabaseBusy } from '../storage/database-busy.js';
 import type { AttemptResult, Store } from '../storage/store.js';
 import { deliverJob } from './deliver-job.js';
 import { planRunEndJobs } from './plan-deliveries.js';
@@ -78,8 +80,28 @@ export async function runAttempt(deps: AttemptDeps, delivery: Delivery, control:
   deps.metrics?.recordAttempt({ channel: delivery.kind, outcome: result.outcome, durationMs: result.nowMs - startedAtMs, rows: result.rows, bytes: result.bytes });
 }
 
+/** Tries to record an outcome while SQLite is locked by another process: 0.1 + 0.2 + ... + 1 s. */
+const BUSY_RECORD_TRIES = 10;
+const BUSY_RECORD_STEP_MS = 100;
+
+/**
+ * A database busy for a moment (another process holds SQLite's write lock; the store gives up
+ * after a short wait so as not to block the event loop) does not lose the outcome of an upload
+ * that is done: it is recorded again shortly. Other errors go up as before.
+ */
+async function finishAttemptWhenFree(deps: AttemptDeps, delivery: Delivery, result: AttemptResult): Promise<boolean> {
+  for (let tries = 1; ; tries += 1) {
+    try {
+      return await deps.store.finishAttempt(delivery.id, deps.workerId, result, planRunEndJobs(deps.channels));
+    } catch (thrown) {
+      if (!isDatabaseBusy(thrown) || tries >= BUSY_RECORD_TRIES) throw thrown;
+      await delay(BUSY_RECORD_STEP_MS * tries);
+    }
+  }
+}
+
 async function recordResult(deps: AttemptDeps, delivery: Delivery, result: AttemptResult, log: Logger): Promise<void> {
-  const recorded = await deps.store.finishAttempt(delivery.id, deps.workerId, result, planRunEndJobs(deps.channels));
+  const recorded = await finishAttemptWhenFree(deps, delivery, result);
   if (!recorded) {
     // Either another worker holds the job now, or the job is gone with its squid: then the
     // attempt has nothing to record, and it is no loss.

@@ -7,6 +7,7 @@
 import { FILE_EVENT } from '../channels/channel.js';
 import type { Delivery } from '../domain/types.js';
 import type { DeliveryClass } from '../storage/store.js';
+import { isDatabaseBusy } from '../storage/database-busy.js';
 import { interruptAttempt, runAttempt, type AttemptControl, type AttemptDeps } from './run-attempt.js';
 
 /** A worker needs exactly what each of its attempts needs. */
@@ -35,6 +36,8 @@ function classOf(delivery: Delivery): DeliveryClass {
 
 /** First retry delay when something is due but nothing could be claimed (a race or skew). */
 const MIN_EMPTY_WAKE_MS = 10;
+/** Next claim after the database was busy (SQLite locked by another process): soon, not at the next poll. */
+const BUSY_CLAIM_RETRY_MS = 1000;
 
 export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   const { store, clock, config, workerId } = deps;
@@ -50,6 +53,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   let pumpAgain = false;
   let emptyDueWakes = 0;
   let claimFailing = false;
+  let claimBusy = false;
 
   const limits: Record<DeliveryClass, number> = { file: config.delivery.concurrency, event: config.delivery.eventConcurrency };
   const running: Record<DeliveryClass, number> = { file: 0, event: 0 };
@@ -93,7 +97,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   async function pump(): Promise<void> {
     for (;;) {
       pumpAgain = false;
-      if (!(await claimWhileRoom())) return sleep(config.delivery.pollIntervalMs);
+      if (!(await claimWhileRoom())) return sleep(claimBusy ? Math.min(BUSY_CLAIM_RETRY_MS, config.delivery.pollIntervalMs) : config.delivery.pollIntervalMs);
       const only = claimable();
       if (state !== 'running' || only === null) return; // a finishing attempt wakes us
       const delayMs = await computeSleepMs(only);
@@ -109,9 +113,13 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       try {
         delivery = await store.claimDueDelivery(workerId, clock(), config.delivery.leaseMs, only);
         claimFailing = false;
+        claimBusy = false;
       } catch (thrown) {
-        claimFailing = true;
-        logger.error({ err: thrown }, 'delivery.claim.failed');
+        claimBusy = isDatabaseBusy(thrown);
+        // Busy passes by itself: not a failure that makes the process unready.
+        claimFailing = !claimBusy;
+        if (claimBusy) logger.warn({ err: thrown }, 'delivery.claim.database_busy');
+        else logger.error({ err: thrown }, 'delivery.claim.failed');
         return false;
       }
       if (delivery === null) return true;

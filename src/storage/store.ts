@@ -163,6 +163,13 @@ export interface ResultFilter {
   runId?: HexId;
 }
 
+export interface SquidPurgeStep {
+  squidId: HexId;
+  rowsDeleted: number;
+  /** The squid row itself is gone: its purge is over. */
+  finished: boolean;
+}
+
 export interface DeliveryQueueSummary {
   pending: number;
   running: number;
@@ -214,8 +221,18 @@ export interface Store {
   /** Names already used in the account that start with `prefix` (for default names). */
   listSquidNamesStartingWith(accountId: HexId, prefix: string): Promise<string[]>;
   updateSquid(accountId: HexId, squidId: HexId, patch: SquidPatch): Promise<Squid | null>;
-  /** Deletes the squid with its runs, results, destinations and deliveries. */
-  deleteSquid(accountId: HexId, squidId: HexId): Promise<boolean>;
+  /**
+   * Deletes the squid (false when the account has no such squid): from now on no read finds it
+   * or its runs, results and destinations, and its name is free; its deliveries are cancelled
+   * (an attempt in flight loses its lease). Bounded work: the rows go later, by purgeDeletedSquid.
+   */
+  deleteSquid(accountId: HexId, squidId: HexId, nowMs: number): Promise<boolean>;
+  /**
+   * One step of purging the oldest deleted squid, in one transaction of at most `maxRows` rows:
+   * its results, then its run hashes, then its ingests; when none is left, the squid itself
+   * (`finished`). Null when no deleted squid is left. Purgers of several processes may run.
+   */
+  purgeDeletedSquid(maxRows: number): Promise<SquidPurgeStep | null>;
   /** Last-run summary per squid, for squid listings. */
   getLastRun(squidId: HexId): Promise<{ run: Run | null; totalRuns: number }>;
   /**

@@ -34,9 +34,10 @@ export interface TempPostgresStore {
 
 export type TempStore = ({ dialect: 'sqlite' } & TempSqliteStore) | ({ dialect: 'postgres' } & TempPostgresStore);
 
-export async function createTempSqliteStore(): Promise<TempSqliteStore> {
+/** `busyTimeoutMs`: the store's wait for another connection's write lock (default the CLI's 5 s). */
+export async function createTempSqliteStore(options: { busyTimeoutMs?: number } = {}): Promise<TempSqliteStore> {
   const dir = await mkdtemp(join(tmpdir(), 'squidship-test-'));
-  const store = await createSqliteStore({ filePath: join(dir, 'squidship.db'), secretBox: testSecretBox() });
+  const store = await createSqliteStore({ filePath: join(dir, 'squidship.db'), secretBox: testSecretBox(), busyTimeoutMs: options.busyTimeoutMs });
   await store.migrate();
   return {
     store,

@@ -19,6 +19,7 @@ import type { Account } from '../../src/domain/types.js';
 import type { Store } from '../../src/storage/store.js';
 import { resolveHostHermetically } from './hermetic-resolver.js';
 import { createTempSqliteStore } from './temp-store.js';
+import { createSquidPurger } from '../../src/purge/squid-purger.js';
 
 export interface TestServerOptions {
   /** A store the caller owns (not closed by close()); default: a fresh temp SQLite store. */
@@ -78,10 +79,11 @@ export function createTestChannels(
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const temp = options.store ? null : await createTempSqliteStore();
+  const config: Config = { ...loadConfig(readTestEnv(), tmpdir()), ...options.config };
+  // Its own store waits for another connection's write lock as the server's does (main.ts).
+  const temp = options.store ? null : await createTempSqliteStore({ busyTimeoutMs: config.sqliteBusyTimeoutMs });
   const store = options.store ?? temp!.store;
   const clock = options.clock ?? systemClock;
-  const config: Config = { ...loadConfig(readTestEnv(), tmpdir()), ...options.config };
   const deps: AppDeps = {
     store,
     config,
@@ -99,6 +101,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   // Signed URLs must point at the real port, known only after listen.
   deps.publicUrl = url;
   const { token, account } = await issueApiToken(store, clock);
+  // As main.ts does: deleted squids' rows are purged in the background, woken by the deletion.
+  const purger = createSquidPurger({ store, logger: app.log, batchRows: config.purge.batchRows, intervalMs: config.purge.intervalMs });
+  purger.start();
+  deps.onSquidDeleted = () => purger.wake();
 
   async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<TestResponse> {
     const sent: Record<string, string> = { authorization: `Token ${token}` };
@@ -131,6 +137,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       if (closed) return;
       closed = true;
       await app.close();
+      await purger.stop();
       await temp?.cleanup();
     },
   };

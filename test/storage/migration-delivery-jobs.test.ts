@@ -66,7 +66,7 @@ async function expectMigrated(store: Store, db: AnyDb): Promise<void> {
   await db.insertInto('deliveries').values({ ...job, id: ID(6), event: 'run.running', target: null }).execute();
   await expect(db.insertInto('deliveries').values({ ...job, id: ID(7), event: 'file', target: null }).execute()).rejects.toThrow(/unique|UNIQUE/);
   // The attempts still reference their delivery: deleting the squid takes everything with it.
-  expect(await store.deleteSquid(ID(1), ID(2))).toBe(true);
+  expect(await store.deleteSquid(ID(1), ID(2), 9)).toBe(true);
   expect(await db.selectFrom('delivery_attempts').selectAll().execute()).toEqual([]);
 }
 

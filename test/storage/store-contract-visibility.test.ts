@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 import type { NewResultRow } from '../../src/domain/types.js';
 import type { Store } from '../../src/storage/store.js';
 import { describeEachDialect } from '../helpers/temp-store.js';
-import { createAccountWithSquid, pushRows, readRawTables, readRun, toRows } from './store-fixtures.js';
+import { createAccountWithSquid, purgeDeletedSquids, pushRows, readRawTables, readRun, toRows } from './store-fixtures.js';
 
 const page = (limit: number, offset = 0) => ({ limit, offset });
 
@@ -115,7 +115,9 @@ describeEachDialect('store contract: visibility and uniqueness across ingests', 
     const store = getStore();
     const { account, squid, run } = await runningRun(store);
     await pushRows(store, run.id, [{ v: 1 }, { v: 2 }]);
-    expect(await store.deleteSquid(account.id, squid.id)).toBe(true);
+    expect(await store.deleteSquid(account.id, squid.id, 400)).toBe(true);
+    // One row per step: results, then run hashes, then the ingest, then the squid.
+    expect(await purgeDeletedSquids(store, 1)).toBe(2 + 2 + 1 + 1);
     expect(await readRawTables(getTemp(), ['run_hashes', 'results', 'ingests'])).toEqual([]);
   });
 });

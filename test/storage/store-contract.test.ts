@@ -12,7 +12,7 @@ import { createPostgresStore } from '../../src/storage/postgres/create-postgres-
 import { createSqliteStore } from '../../src/storage/sqlite/create-sqlite-store.js';
 import type { Store } from '../../src/storage/store.js';
 import { createTempPostgresDatabase, describeEachDialect, testSecretBox } from '../helpers/temp-store.js';
-import { CRAWLER_ID, createAccountWithSquid, expectAppError, pushRows, readRawTables, readRun, readRunTextBatches, toRows } from './store-fixtures.js';
+import { CRAWLER_ID, createAccountWithSquid, expectAppError, purgeDeletedSquids, pushRows, readRawTables, readRun, readRunTextBatches, toRows } from './store-fixtures.js';
 
 const page = (limit: number, offset = 0) => ({ limit, offset });
 
@@ -44,7 +44,7 @@ describeEachDialect('store contract: accounts and squids', (getStore) => {
     expect(await store.getSquid(other.account.id, squid.id)).toBeNull();
     expect(await store.getSquidById(squid.id)).toEqual(squid);
     expect(await store.updateSquid(other.account.id, squid.id, { name: 'stolen' })).toBeNull();
-    expect(await store.deleteSquid(other.account.id, squid.id)).toBe(false);
+    expect(await store.deleteSquid(other.account.id, squid.id, 1)).toBe(false);
     expect(await store.getSquid(account.id, squid.id)).toEqual(squid);
   });
 
@@ -256,16 +256,30 @@ describeEachDialect('store contract: migrations and deletion', (getStore, getTem
       (_run, _squid, destinations) => destinations.map((d) => ({ kind: d.kind, event: 'file', config: d.config, target: 'f.csv' })),
     );
     await store.claimDueDelivery('worker-1', 300, 1000);
-    expect(await store.deleteSquid(account.id, squid.id)).toBe(true);
+    expect(await store.deleteSquid(account.id, squid.id, 400)).toBe(true);
+    // Gone from every read at once, its deliveries cancelled, before any row is purged.
     expect(await store.getSquidById(squid.id)).toBeNull();
+    expect(await store.getSquid(account.id, squid.id)).toBeNull();
+    expect((await store.listSquids(account.id, {}, page(10))).total).toBe(0);
     expect(await store.getRunById(run.id)).toBeNull();
-    expect(await store.getRunColumns(run.id)).toEqual([]);
+    expect(await store.getRun(account.id, run.id)).toBeNull();
+    expect((await store.listRuns(account.id, squid.id, page(10))).total).toBe(0);
+    expect(await store.listResults(account.id, { squidId: squid.id }, page(10))).toEqual({ items: [], total: 0 });
+    expect(await store.listResults(account.id, { runId: run.id }, page(10))).toEqual({ items: [], total: 0 });
     expect(await readRun(store, run.id)).toEqual([]);
     expect(await store.listDestinations(squid.id)).toEqual([]);
     expect(await store.getDelivery(deliveries[0]!.id)).toBeNull();
+    expect(await store.renewLease(deliveries[0]!.id, 'worker-1', 2000)).toBe(false);
+    expect(await store.deleteSquid(account.id, squid.id, 400)).toBe(false);
+    // Its name is free at once.
+    const again = await store.createSquid({ accountId: account.id, crawlerId: CRAWLER_ID, name: squid.name, nowMs: 500 });
+    expect(await store.getSquid(account.id, again.id)).toMatchObject({ name: squid.name });
+    expect((await readRawTables(getTemp(), ['results'])).length).toBe(2);
+    expect(await purgeDeletedSquids(store)).toBeGreaterThan(0);
+    expect(await store.purgeDeletedSquid(1000)).toBeNull();
+    expect(await store.getRunColumns(run.id)).toEqual([]);
     expect(await store.discardStaleIngests({ heartbeatBeforeMs: Number.MAX_SAFE_INTEGER, nowMs: 1 })).toBe(0);
     expect(await readRun(store, kept.id)).toEqual([{ k: 1 }]);
-    expect(await store.deleteSquid(account.id, squid.id)).toBe(false);
     const left = (await readRawTables(getTemp(), ['results', 'ingests', 'run_columns', 'deliveries', 'delivery_attempts'])) as { data?: string }[];
     expect(left.filter((row) => row.data !== undefined).map((row) => row.data)).toEqual(['{"k":1}']);
     expect(left.filter((row) => row.data === undefined)).toHaveLength(2); // kept's ingest and column

@@ -104,3 +104,10 @@ export async function readRawTables(temp: TempStore, tables: string[]): Promise<
     await client.end();
   }
 }
+
+/** Runs the purge of deleted squids to its end (what the purger does in the background); returns the steps taken. */
+export async function purgeDeletedSquids(store: Store, maxRows = 1000): Promise<number> {
+  let steps = 0;
+  while ((await store.purgeDeletedSquid(maxRows)) !== null) steps += 1;
+  return steps;
+}

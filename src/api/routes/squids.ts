@@ -161,7 +161,7 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
         operationId: 'deleteSquid',
         summary: 'Delete a squid',
         tags: ['Squids'],
-        description: 'Deletes a squid with its runs, results and delivery settings.',
+        description: 'Deletes a squid with its runs, results and delivery settings. It is gone from every read at once (its name is free again) and its pending deliveries are cancelled; its rows are removed in the background.',
         params: idParamsSchema,
         response: {
           200: { type: 'object', properties: { id: { type: 'string' }, object: { type: 'string' }, deleted: { type: 'boolean' } } },
@@ -170,8 +170,9 @@ export function createSquidRoutes(deps: AppDeps): FastifyPluginAsync {
       },
     }, async (request) => {
       const id = request.params.id.toLowerCase();
-      const deleted = await store.deleteSquid(requireAccount(request).id, id);
+      const deleted = await store.deleteSquid(requireAccount(request).id, id, deps.clock());
       if (!deleted) throw squidNotFound();
+      deps.onSquidDeleted?.();
       return { id, object: 'squid', deleted: true };
     });
   };

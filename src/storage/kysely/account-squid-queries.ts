@@ -10,7 +10,7 @@ type AccountSquidMethods = Pick<
   Store,
   | 'createAccount' | 'findAccountByName'
   | 'createSquid' | 'getSquid' | 'getSquidById' | 'listSquids' | 'listSquidNamesStartingWith'
-  | 'updateSquid' | 'deleteSquid' | 'getLastRun' | 'getSquidSummary' | 'putDestination' | 'listDestinations'
+  | 'updateSquid' | 'getLastRun' | 'getSquidSummary' | 'putDestination' | 'listDestinations'
 >;
 
 function duplicateSquid(name: string, cause: unknown): AppError {
@@ -23,7 +23,7 @@ function duplicateSquid(name: string, cause: unknown): AppError {
 
 export function createAccountSquidMethods({ ops, db, secretBox }: StoreContext): AccountSquidMethods {
   const getSquid: Store['getSquid'] = async (accountId, squidId) => {
-    const row = await db.selectFrom('squids').selectAll().where('id', '=', squidId).where('account_id', '=', accountId).executeTakeFirst();
+    const row = await db.selectFrom('squids').selectAll().where('id', '=', squidId).where('account_id', '=', accountId).where('deleted_at', 'is', null).executeTakeFirst();
     return row === undefined ? null : toSquid(row);
   };
   return {
@@ -64,11 +64,11 @@ export function createAccountSquidMethods({ ops, db, secretBox }: StoreContext):
     },
     getSquid,
     async getSquidById(squidId) {
-      const row = await db.selectFrom('squids').selectAll().where('id', '=', squidId).executeTakeFirst();
+      const row = await db.selectFrom('squids').selectAll().where('id', '=', squidId).where('deleted_at', 'is', null).executeTakeFirst();
       return row === undefined ? null : toSquid(row);
     },
     async listSquids(accountId, filter, page) {
-      let query = db.selectFrom('squids').where('account_id', '=', accountId);
+      let query = db.selectFrom('squids').where('account_id', '=', accountId).where('deleted_at', 'is', null);
       if (filter.nameContains !== undefined && filter.nameContains !== '') {
         const pattern = `%${escapeLike(filter.nameContains.toLowerCase())}%`;
         query = query.where(sql<boolean>`lower(name) like ${pattern} escape '\\'`);
@@ -85,6 +85,7 @@ export function createAccountSquidMethods({ ops, db, secretBox }: StoreContext):
         .selectFrom('squids')
         .select('name')
         .where('account_id', '=', accountId)
+        .where('deleted_at', 'is', null)
         .where(sql<boolean>`lower(name) like ${pattern} escape '\\'`)
         .execute();
       // lower() and LIKE fold case differently per dialect: the exact test is done here.
@@ -105,6 +106,7 @@ export function createAccountSquidMethods({ ops, db, secretBox }: StoreContext):
           .set(values)
           .where('id', '=', squidId)
           .where('account_id', '=', accountId)
+          .where('deleted_at', 'is', null)
           .returningAll()
           .executeTakeFirst();
         return row === undefined ? null : toSquid(row);
@@ -112,21 +114,6 @@ export function createAccountSquidMethods({ ops, db, secretBox }: StoreContext):
         if (ops.isUniqueViolation(error)) throw duplicateSquid(patch.name ?? '', error);
         throw error;
       }
-    },
-    async deleteSquid(accountId, squidId) {
-      return ops.transaction(async (trx) => {
-        const squid = await trx.selectFrom('squids').select('seq').where('id', '=', squidId).where('account_id', '=', accountId).executeTakeFirst();
-        if (squid === undefined) return false;
-        // Results and run hashes have no foreign key (it would slow every insert down); everything else
-        // (runs, ingests, columns, destinations, deliveries, attempts) goes by ON DELETE CASCADE.
-        await trx.deleteFrom('results').where('squid_seq', '=', Number(squid.seq)).execute();
-        await trx
-          .deleteFrom('run_hashes')
-          .where('run_seq', 'in', (eb) => eb.selectFrom('runs').select('seq').where('squid_id', '=', squidId))
-          .execute();
-        await trx.deleteFrom('squids').where('seq', '=', squid.seq).execute();
-        return true;
-      });
     },
     async getLastRun(squidId) {
       const [last, count] = await Promise.all([

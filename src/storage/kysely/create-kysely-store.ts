@@ -12,6 +12,7 @@ import { createResultExportMethods } from './result-export-query.js';
 import { createResultMethods } from './result-queries.js';
 import { createCompletionMethods } from './run-completion.js';
 import { createRunMethods } from './run-queries.js';
+import { createSquidDeletionMethods } from './squid-deletion-queries.js';
 import type { StoreContext } from './store-context.js';
 
 export function createKyselyStore(ops: DialectOps, secretBox: SecretBox): Store {
@@ -40,6 +41,7 @@ export function createKyselyStore(ops: DialectOps, secretBox: SecretBox): Store 
       return closing;
     },
     ...createAccountSquidMethods(ctx),
+    ...createSquidDeletionMethods(ctx),
     ...createApiTokenMethods(ctx),
     ...createRunMethods(ctx),
     ...createResultMethods(ctx),

@@ -34,6 +34,8 @@ export interface SquidsTable {
   no_line_breaks: number;
   concurrency: number;
   created_at: number;
+  /** Set when the squid was deleted (migration 0006): hidden from every read until purged. */
+  deleted_at: number | null;
 }
 
 export interface DestinationsTable {

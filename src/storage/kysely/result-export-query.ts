@@ -10,6 +10,7 @@ import type { ResultTextBatch, Store } from '../store.js';
 import type { Database } from './database.js';
 import type { DialectOps } from './dialect-ops.js';
 import { isFirstOfItsHash, isVisible } from './result-visibility.js';
+import { hasLiveSquid } from './squid-liveness.js';
 import type { StoreContext } from './store-context.js';
 
 /** What the read needs of a dialect. */
@@ -28,7 +29,7 @@ export async function* readResultTexts(
   runId: HexId,
   { unique, batchSize }: { unique: boolean; batchSize: number },
 ): AsyncGenerator<ResultTextBatch> {
-  const run = await db.selectFrom('runs').select('seq').where('id', '=', runId).executeTakeFirst();
+  const run = await db.selectFrom('runs').select('seq').where('id', '=', runId).where(hasLiveSquid('runs.squid_id')).executeTakeFirst();
   if (run === undefined) return;
   yield* pageResultTexts(
     (after) => ops.readInSeqOrder((reader) => selectResultTextsBatch(ops, reader, { runSeq: Number(run.seq), after, unique, batchSize }).executeTakeFirst()),

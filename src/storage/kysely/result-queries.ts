@@ -9,6 +9,7 @@ import type { Database, ResultsTable } from './database.js';
 import { createIngestDiscarder } from './ingest-discard.js';
 import { isVisible, recordIngestHashes } from './result-visibility.js';
 import { toRun } from './row-mappers.js';
+import { hasLiveSquid } from './squid-liveness.js';
 import { newHexId, type StoreContext } from './store-context.js';
 
 type ResultMethods = Pick<
@@ -16,6 +17,10 @@ type ResultMethods = Pick<
   | 'openIngest' | 'touchIngests' | 'appendIngestRows' | 'commitIngest' | 'discardIngest' | 'discardStaleIngests'
   | 'listResults' | 'getRunColumns'
 >;
+
+function runDeleted(runId: string): AppError {
+  return new AppError('RunDoesNotExist', `Run ${runId} does not exist (its squid was deleted)`, { status: 404, param: 'run' });
+}
 
 function ingestNotOpen(ingestId: string): AppError {
   return new AppError('IngestNotOpen', `Ingest ${ingestId} is not open (already committed or discarded)`, { status: 409 });
@@ -40,6 +45,11 @@ async function mergeRunColumns(trx: Kysely<Database>, runId: string, columns: st
 
 function toResultRow(row: Pick<Selectable<ResultsTable>, 'seq' | 'scraping_time' | 'data'>, runId: string, squidId: string): ResultRow {
   return { seq: Number(row.seq), runId, squidId, scrapingTimeMs: Number(row.scraping_time), data: row.data };
+}
+
+async function isSquidLive(trx: Kysely<Database>, runId: string): Promise<boolean> {
+  const live = await trx.selectFrom('runs').select('id').where('id', '=', runId).where(hasLiveSquid('runs.squid_id')).executeTakeFirst();
+  return live !== undefined;
 }
 
 export function createResultMethods(ctx: StoreContext): ResultMethods {
@@ -70,12 +80,16 @@ export function createResultMethods(ctx: StoreContext): ResultMethods {
         // Locked: a concurrent commit or discard of this ingest waits for these rows.
         const ingest = await findIngest(trx, ingestId).$if(ops.rowLocks, (qb) => qb.forUpdate()).executeTakeFirst();
         if (ingest === undefined || ingest.status !== 'open') throw ingestNotOpen(ingestId);
+        // Shared lock (PostgreSQL): a deletion of the squid waits for this append, and appends
+        // after it see the squid deleted, so that the purger's last batch is the last of its rows.
         const run = await trx
           .selectFrom('runs')
           .innerJoin('squids', 'squids.id', 'runs.squid_id')
-          .select(['runs.seq as run_seq', 'squids.seq as squid_seq'])
+          .select(['runs.seq as run_seq', 'squids.seq as squid_seq', 'squids.deleted_at'])
           .where('runs.id', '=', ingest.run_id)
+          .$if(ops.rowLocks, (qb) => qb.forShare('squids'))
           .executeTakeFirstOrThrow();
+        if (run.deleted_at !== null) throw runDeleted(ingest.run_id);
         const range = await ops.insertResultRows(
           trx,
           { runSeq: Number(run.run_seq), squidSeq: Number(run.squid_seq), ingestSeq: Number(ingest.seq) },
@@ -104,6 +118,8 @@ export function createResultMethods(ctx: StoreContext): ResultMethods {
           .where('id', '=', ingest.run_id)
           .$if(ops.rowLocks, (qb) => qb.forUpdate())
           .executeTakeFirstOrThrow();
+        // The purger removes the ingest's rows in bounded batches; deleting them here could be long.
+        if (!(await isSquidLive(trx, run.id))) throw runDeleted(run.id);
         if (run.status !== 'running') {
           // Its rows go after this transaction, in batches (discarder.deleteDiscarding).
           await trx.updateTable('ingests').set({ status: 'discarding' }).where('seq', '=', ingest.seq).execute();
@@ -157,6 +173,7 @@ export function createResultMethods(ctx: StoreContext): ResultMethods {
         ])
         .where(byRun ? 'runs.id' : 'squids.id', '=', scopeId)
         .where('squids.account_id', '=', accountId)
+        .where('squids.deleted_at', 'is', null)
         .executeTakeFirst();
       const total = Number(scope?.total ?? 0);
       if (scope === undefined || total === 0) return { items: [], total: 0 };

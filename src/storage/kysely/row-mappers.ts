@@ -33,7 +33,7 @@ export function toAccount(row: Selectable<AccountsTable>): Account {
 }
 
 /** A squid row (its seq, a listing tie-break, is not part of the Squid). */
-export function toSquid(row: Omit<Selectable<SquidsTable>, 'seq'>): Squid {
+export function toSquid(row: Omit<Selectable<SquidsTable>, 'seq' | 'deleted_at'>): Squid {
   return {
     id: row.id,
     accountId: row.account_id,

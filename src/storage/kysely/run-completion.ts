@@ -7,6 +7,7 @@ import type { Delivery, DoneReason, Run } from '../../domain/types.js';
 import type { NewDelivery, PlanDeliveries, Store } from '../store.js';
 import type { Database, RunsTable } from './database.js';
 import { sealConfig, toDelivery, toDestination, toRun, toSquid } from './row-mappers.js';
+import { hasLiveSquid } from './squid-liveness.js';
 import { newHexId, type StoreContext } from './store-context.js';
 
 type CompletionMethods = Pick<Store, 'completeRun' | 'enqueueRedelivery'>;
@@ -30,7 +31,8 @@ export async function lockRun(
     .selectFrom('runs')
     .selectAll()
     .where('id', '=', runId)
-    .$if(accountId !== undefined, (qb) => qb.where('account_id', '=', accountId!))
+    // A user's request never reaches a deleted squid's run; the worker's lookups go by its jobs, which the deletion removed.
+    .$if(accountId !== undefined, (qb) => qb.where('account_id', '=', accountId!).where(hasLiveSquid('runs.squid_id')))
     .$if(ops.rowLocks, (qb) => qb.forUpdate())
     .executeTakeFirst();
 }

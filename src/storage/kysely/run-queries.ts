@@ -3,6 +3,7 @@ import { AppError } from '../../domain/app-error.js';
 import type { Store } from '../store.js';
 import { toRun } from './row-mappers.js';
 import { insertDeliveries, planFor } from './run-completion.js';
+import { hasLiveSquid } from './squid-liveness.js';
 import { newHexId, type StoreContext } from './store-context.js';
 
 type RunMethods = Pick<Store, 'startRun' | 'getRun' | 'getRunById' | 'listRuns'>;
@@ -20,6 +21,7 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
           .select('id')
           .where('id', '=', squidId)
           .where('account_id', '=', accountId)
+          .where('deleted_at', 'is', null)
           .$if(ops.rowLocks, (qb) => qb.forUpdate())
           .executeTakeFirst();
         if (squid === undefined) {
@@ -59,15 +61,15 @@ export function createRunMethods(ctx: StoreContext): RunMethods {
       return outcome.run;
     },
     async getRun(accountId, runId) {
-      const row = await db.selectFrom('runs').selectAll().where('id', '=', runId).where('account_id', '=', accountId).executeTakeFirst();
+      const row = await db.selectFrom('runs').selectAll().where('id', '=', runId).where('account_id', '=', accountId).where(hasLiveSquid('runs.squid_id')).executeTakeFirst();
       return row === undefined ? null : toRun(row);
     },
     async getRunById(runId) {
-      const row = await db.selectFrom('runs').selectAll().where('id', '=', runId).executeTakeFirst();
+      const row = await db.selectFrom('runs').selectAll().where('id', '=', runId).where(hasLiveSquid('runs.squid_id')).executeTakeFirst();
       return row === undefined ? null : toRun(row);
     },
     async listRuns(accountId, squidId, page) {
-      const query = db.selectFrom('runs').where('squid_id', '=', squidId).where('account_id', '=', accountId);
+      const query = db.selectFrom('runs').where('squid_id', '=', squidId).where('account_id', '=', accountId).where(hasLiveSquid('runs.squid_id'));
       const [rows, count] = await Promise.all([
         query.selectAll().orderBy('seq', 'desc').limit(page.limit).offset(page.offset).execute(),
         query.select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow(),

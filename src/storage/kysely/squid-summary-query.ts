@@ -31,7 +31,7 @@ export async function readSquidSummary(db: Kysely<Database>, secretBox: SecretBo
     from squids s
     left join runs r on r.seq = (select m.seq from runs m where m.squid_id = s.id order by m.seq desc limit 1)
     left join destinations d on d.squid_id = s.id
-    where s.id = ${squidId} and s.account_id = ${accountId}
+    where s.id = ${squidId} and s.account_id = ${accountId} and s.deleted_at is null
     order by d.kind`.execute(db);
   const first = rows[0];
   if (first === undefined) return null;

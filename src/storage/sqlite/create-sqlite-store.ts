@@ -1,6 +1,9 @@
 // The embedded store: one SQLite file (WAL) through better-sqlite3. SQLite has a single
 // writer, so every write transaction starts with BEGIN IMMEDIATE (it takes the write lock at
 // once, and busy_timeout makes other processes wait for it instead of failing mid-way).
+// That wait is synchronous: it blocks the event loop, every request with it. The server keeps it
+// short (SQUIDSHIP_SQLITE_BUSY_TIMEOUT_MS, 50 ms) and answers 503 DatabaseBusy past it; CLI
+// commands, which serve nobody meanwhile, wait the default 5 s.
 import { EventEmitter } from 'node:events';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -16,6 +19,7 @@ import { planSqliteResultTexts, sqliteResultExportOps } from './result-export-op
 import { createStatementCache, type CachingSqliteDatabase } from './statement-cache.js';
 import { MAIN_THREAD_AUTOCHECKPOINT_PAGES, startWalCheckpointer, WAL_LIMIT_BYTES, type WalCheckpointer } from './wal-checkpointer.js';
 
+/** The wait of CLI commands and migrations, and of the threads' own connections (off the loop). */
 const BUSY_TIMEOUT_MS = 5000;
 const WAKEUP_EVENT = 'deliveries';
 
@@ -47,13 +51,13 @@ class LockingSqliteDialect extends SqliteDialect {
   }
 }
 
-function openDatabase(filePath: string): SqliteDatabase.Database {
+function openDatabase(filePath: string, busyTimeoutMs: number): SqliteDatabase.Database {
   mkdirSync(dirname(filePath), { recursive: true, mode: 0o700 });
   // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm files the same mode.
   closeSync(openSync(filePath, 'a', 0o600));
   const raw = new SqliteDatabase(filePath);
   raw.pragma('journal_mode = WAL');
-  raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  raw.pragma(`busy_timeout = ${busyTimeoutMs}`);
   raw.pragma('foreign_keys = ON');
   // NORMAL in WAL mode: durable against process crashes, may lose the last commits on power loss.
   raw.pragma('synchronous = NORMAL');
@@ -89,8 +93,16 @@ function prepareResultInserts(raw: SqliteDatabase.Database): ResultInserts {
   };
 }
 
-export async function createSqliteStore(options: { filePath: string; secretBox: SecretBox }): Promise<Store> {
-  const raw = openDatabase(options.filePath);
+export interface SqliteStoreOptions {
+  filePath: string;
+  secretBox: SecretBox;
+  /** How long the store's writes wait for another process's write lock (default 5 s). */
+  busyTimeoutMs?: number;
+}
+
+export async function createSqliteStore(options: SqliteStoreOptions): Promise<Store> {
+  const busyTimeoutMs = options.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
+  const raw = openDatabase(options.filePath, busyTimeoutMs);
   const statements = createStatementCache(raw);
   const db = new Kysely<Database>({ dialect: new LockingSqliteDialect(raw, statements) });
   const wakeups = new EventEmitter();
@@ -177,7 +189,15 @@ export async function createSqliteStore(options: { filePath: string; secretBox: 
     },
     isUniqueViolation: (error) =>
       error instanceof Error && 'code' in error && (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY'),
-    migrate: () => runMigrations(db, rollback),
+    async migrate() {
+      // At start, before any request: two processes migrating one file take turns on the lock.
+      raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      try {
+        await runMigrations(db, rollback);
+      } finally {
+        raw.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      }
+    },
     close() {
       closing ??= (async () => {
         wakeups.removeAllListeners();
