@@ -13,7 +13,7 @@ import { attemptEndpointAnswers } from '../../src/storage/migrations/0003-attemp
 import { apiTokenIds } from '../../src/storage/migrations/0004-api-token-ids.js';
 import { createSqliteStore } from '../../src/storage/sqlite/create-sqlite-store.js';
 import { testSecretBox } from '../helpers/temp-store.js';
-import { createAccountWithSquid, toRows } from './store-fixtures.js';
+import { toRows } from './store-fixtures.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyDb = Kysely<any>;
@@ -35,12 +35,14 @@ describe('migration 0005-orphan-cleanup [sqlite]', () => {
     if (error !== undefined) throw error;
     await db.destroy();
 
-    // Ingests as the version before 0005 wrote them: no heartbeat column yet.
-    const before = await createSqliteStore({ filePath, secretBox: testSecretBox() });
-    const { account, squid } = await createAccountWithSquid(before);
-    const run = await before.startRun({ accountId: account.id, squidId: squid.id, nowMs: 100 });
-    await before.close();
+    // An account, squid and run, and ingests as the version before 0005 wrote them (no heartbeat
+    // column yet), in raw SQL: today's store expects columns of later migrations.
+    const account = { id: 'a'.repeat(32) };
+    const run = { id: 'c'.repeat(32) };
     const old = new SqliteDatabase(filePath);
+    old.prepare("insert into accounts (id, name, email, created_at) values (?, 'acme', 'ops@example.com', 1)").run(account.id);
+    old.prepare("insert into squids (id, account_id, crawler_id, name, is_active, export_unique_results, no_line_breaks, concurrency, created_at) values (?, ?, 'x', 'orphans', 1, 0, 0, 1, 1)").run('b'.repeat(32), account.id);
+    old.prepare("insert into runs (id, squid_id, account_id, status, origin, started_at, created_at) values (?, ?, ?, 'running', 'api', 100, 100)").run(run.id, 'b'.repeat(32), account.id);
     const runSeq = (old.prepare('select seq from runs where id = ?').get(run.id) as { seq: number }).seq;
     old.prepare("insert into ingests (id, run_id, status, created_at) values ('old', ?, 'open', 1000), ('recent', ?, 'open', 9000)").run(run.id, run.id);
     const oldSeq = (old.prepare("select seq from ingests where id = 'old'").get() as { seq: number }).seq;
