@@ -115,6 +115,9 @@ async function* readEncodedChunks(store: Store, run: Run, squid: Squid, format: 
     }
   }
   if (readRows < expectedRows) throw runResultsChanged(run, expectedRows, readRows);
+  // A squid deleted mid-export is hidden at once but purged later: its rows may all still be
+  // there (or in a PostgreSQL COPY's snapshot). Its file must not land after the deletion.
+  if ((await store.getRunById(run.id)) === null) throw runDeleted(run);
 }
 
 async function* encodeInline(store: Store, runId: string, format: OutputFormat, spec: EncoderSpec, readOptions: ReadOptions): AsyncGenerator<EncodedChunk> {
@@ -157,6 +160,15 @@ function runResultsChanged(run: Run, expectedRows: number, readRows: number): Ap
     `run ${run.id} had ${expectedRows} results to export but only ${readRows} could be read: results were removed while the file was being written (deleting a squid removes its runs' results)`,
     { status: 409, retryable: false, hint: 'Nothing was written under the file\'s name. If the squid still exists, deliver the run again (POST /v1/runs/{id}/deliveries).' },
   );
+}
+
+/** Permanent: the run's squid was deleted while its file was written. */
+function runDeleted(run: Run): AppError {
+  return new AppError('RunDoesNotExist', `run ${run.id} was deleted (with its squid) while its file was being written`, {
+    status: 404,
+    retryable: false,
+    hint: 'Nothing was written under the file\'s name; a deleted squid\'s runs are not delivered.',
+  });
 }
 
 function owned(data: Buffer, rowCount: number): EncodedChunk {
