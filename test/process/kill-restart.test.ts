@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { listObjectKeys, readObject } from '../../src/channels/s3/list-objects.js';
+import { listObjectKeys, listOpenMultipartUploads, readObject } from '../../src/channels/s3/list-objects.js';
 import { startS3FaultProxy, type FaultProxy } from '../helpers/s3-fault-proxy.js';
 import { s3TargetFor, startS3rver, TEST_BUCKET, type TestS3rver } from '../helpers/s3rver.js';
 import { createSharedSecrets, killAllSquidshipProcesses, startSquidshipProcess } from '../helpers/squidship-process.js';
@@ -39,6 +39,7 @@ describe('a process killed during an upload, then restarted', () => {
       // Short, so the dead process's lease runs out quickly; renewed every third of it meanwhile.
       SQUIDSHIP_DELIVERY_LEASE_MS: '2000',
       SQUIDSHIP_DELIVERY_POLL_INTERVAL_MS: '10000',
+      SQUIDSHIP_CLEANUP_INTERVAL_MS: '500',
     };
     const first = await startSquidshipProcess({ role: 'all', env, name: 'first' });
     const stalled = await startStalledUpload(createApiClient(first.url!, secrets.token), proxy, {
@@ -51,6 +52,9 @@ describe('a process killed during an upload, then restarted', () => {
     expect(await first.waitForExit(10_000)).toEqual({ code: null, signal: 'SIGKILL' });
     const direct = s3TargetFor(s3.endpoint);
     expect(await listObjectKeys(direct, 'exports/'), 'nothing may be visible after the kill').toEqual([]);
+    const leftBehind = await listS3rverOpenUploads(s3.directory, TEST_BUCKET);
+    expect(leftBehind.map((upload) => upload.key), 'the kill leaves the upload open').toEqual([stalled.key]);
+    expect(await listOpenMultipartUploads(direct)).toBe(1);
 
     proxy.reset();
     const second = await startSquidshipProcess({ role: 'all', env, name: 'restarted' });
@@ -58,6 +62,14 @@ describe('a process killed during an upload, then restarted', () => {
     const run = await waitForRunDone(api, stalled.runId);
     expect(run).toMatchObject({ done_reason: 'tasks_done', export_done: true, export_count: 1 });
 
+    expect(await listOpenMultipartUploads(direct), 'open uploads, as ListMultipartUploads shows them').toBe(0);
+    expect(await listS3rverOpenUploads(s3.directory, TEST_BUCKET), 'open uploads on s3rver\'s disk').toEqual([]);
+    // The dead attempt's upload (recorded with its attempt) was aborted by the restarted process
+    // (its sweep, which sees the expired lease, or the next attempt before it created its own
+    // upload; both may try, and the second finds it gone). Its own upload completed, no abort.
+    expect(proxy.counts.AbortMultipartUpload).toBeGreaterThanOrEqual(1);
+    expect(proxy.counts.CreateMultipartUpload).toBe(1);
+    expect(second.logEvents('s3.leftover_uploads.aborted').length).toBeGreaterThanOrEqual(1);
     expect(await listObjectKeys(direct, 'exports/')).toEqual([stalled.key]);
     const object = await readObject(direct, stalled.key);
     expect(object.body.length).toBe(Buffer.byteLength(stalled.expectedCsv));
@@ -71,8 +83,5 @@ describe('a process killed during an upload, then restarted', () => {
     expect(attemptOutcomes(deliveries[0]!)).toEqual(['lease_expired', 'succeeded']);
     expect(deliveries[0]!.attempt_history[1]).toMatchObject({ rows: stalled.rowCount, bytes: Buffer.byteLength(stalled.expectedCsv), key: stalled.key });
 
-    // The dead process recorded its multipart upload; the restarted process's attempt aborted it
-    // before writing (test/faults/kill-during-delivery.test.ts covers this in detail).
-    expect(await listS3rverOpenUploads(s3.directory, TEST_BUCKET)).toEqual([]);
   });
 });
